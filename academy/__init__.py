@@ -1,0 +1,4 @@
+"""Academy: the Django project package (settings, urls, Celery app) and what every app shares."""
+from .celery import app as celery_app
+
+__all__ = ("celery_app",)

@@ -1,0 +1,109 @@
+"""What every app shares: the user (signing in by email, with a role) and teams."""
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.db import models
+from django.utils import timezone
+
+
+class UserManager(BaseUserManager):
+    """Creates users keyed by email (there is no username)."""
+
+    use_in_migrations = True
+
+    def _create_user(self, email, password, **extra_fields):
+        if not email:
+            raise ValueError("An email address is required.")
+        email = self.normalize_email(email).lower()
+        user = self.model(email=email, **extra_fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email, password=None, **extra_fields):
+        """Create an ordinary user; ``role`` defaults to coach."""
+        extra_fields.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra_fields)
+
+    def create_superuser(self, email, password=None, **extra_fields):
+        """Create an administrator (full access to the Django admin)."""
+        extra_fields.setdefault("is_superuser", True)
+        extra_fields.setdefault("role", User.Role.LEAD)
+        return self._create_user(email, password, **extra_fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person who signs in: an apprenticeship lead, a coach or a head of data.
+
+    The role decides what they may do; the rules live in ``academy/rules.py``.
+    There is no self sign-up: leads and administrators create users.
+    """
+
+    class Role(models.TextChoices):
+        LEAD = "lead", "Apprenticeship lead"
+        COACH = "coach", "Coach"
+        HEAD_OF_DATA = "head_of_data", "Head of data"
+
+    email = models.EmailField("email address", unique=True)
+    full_name = models.CharField(max_length=150, blank=True)
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.COACH)
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(
+        default=False, help_text="May use the admin site. Set automatically for apprenticeship leads."
+    )
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = []
+
+    class Meta:
+        ordering = ["full_name", "email"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(role__in=["lead", "coach", "head_of_data"]), name="user_role_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return self.full_name or self.email
+
+    def save(self, *args, **kwargs):
+        self.email = (self.email or "").strip().lower()
+        # Leads manage the academy, including in the admin; others never use the admin.
+        self.is_staff = self.is_superuser or self.role == self.Role.LEAD
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "email", "is_staff"}
+        super().save(*args, **kwargs)
+
+    def get_full_name(self):
+        return str(self)
+
+    def get_short_name(self):
+        return (self.full_name.split() or [self.email])[0]
+
+    @property
+    def is_lead(self):
+        return self.is_active and (self.role == self.Role.LEAD or self.is_superuser)
+
+    @property
+    def is_coach(self):
+        return self.is_active and self.role == self.Role.COACH
+
+    @property
+    def is_head_of_data(self):
+        return self.is_active and self.role == self.Role.HEAD_OF_DATA
+
+
+class Team(models.Model):
+    """A team of the employer that staff (learners) belong to, e.g. "Revenues and Benefits"."""
+
+    name = models.CharField(max_length=150, unique=True)
+    directorate = models.CharField(max_length=150, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name

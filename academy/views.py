@@ -1,0 +1,11 @@
+"""The home page: sends each role to where their work is."""
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect
+
+
+@login_required
+def home(request):
+    """Redirect a lead or head of data to the dashboard, a coach to their learners."""
+    if request.user.has_perm("academy.view_dashboard"):
+        return redirect("outcomes:dashboard")
+    return redirect("learners:list")

@@ -1,0 +1,116 @@
+"""Learners (the employer's staff on apprenticeships) and their one-to-one coaching sessions."""
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.urls import reverse
+
+from academy.validators import validate_uln
+
+
+class LearnerQuerySet(models.QuerySet):
+    def with_team(self):
+        return self.select_related("team")
+
+
+class Learner(models.Model):
+    """A member of staff on an apprenticeship.
+
+    ``employee_number`` is the employer's HR key (kept as text: leading zeros
+    matter); ``uln`` is the 10-digit Unique Learner Number, checked by
+    ``academy.validators.validate_uln`` (ILR rules ULN_04/DD01), empty until known.
+    """
+
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    work_email = models.EmailField(unique=True)
+    employee_number = models.CharField(max_length=20, unique=True)
+    uln = models.CharField("ULN", max_length=10, blank=True, validators=[validate_uln])
+    team = models.ForeignKey("academy.Team", on_delete=models.PROTECT, related_name="learners")
+    line_manager_name = models.CharField(max_length=150, blank=True)
+    line_manager_email = models.EmailField(blank=True)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="learner"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = LearnerQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["last_name", "first_name", "id"]
+        constraints = [
+            # A ULN identifies one learner; the temporary ULN 9999999999 may repeat.
+            models.UniqueConstraint(
+                fields=["uln"],
+                condition=~models.Q(uln="") & ~models.Q(uln="9999999999"),
+                name="learner_uln_unique_when_known",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(uln="") | models.Q(uln__regex=r"^[1-9][0-9]{9}$"),
+                name="learner_uln_ten_digits",
+                violation_error_message="A ULN is 10 digits and cannot start with 0.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.full_name
+
+    def get_absolute_url(self):
+        return reverse("learners:detail", args=[self.pk])
+
+    @property
+    def full_name(self):
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+class CoachingSession(models.Model):
+    """A one-to-one between a coach and a learner on one enrolment.
+
+    ``duration_minutes`` in minutes; ``otj_hours`` in hours (the off-the-job
+    training the session counts for, often the duration).
+    """
+
+    class Mode(models.TextChoices):
+        IN_PERSON = "in_person", "In person"
+        VIDEO = "video", "Video call"
+        PHONE = "phone", "Phone"
+
+    class Attendance(models.TextChoices):
+        ATTENDED = "attended", "Attended"
+        CANCELLED = "cancelled", "Cancelled"
+        NO_SHOW = "no_show", "Did not attend"
+
+    enrolment = models.ForeignKey("cohorts.Enrolment", on_delete=models.CASCADE, related_name="coaching_sessions")
+    coach = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="coaching_sessions"
+    )
+    date = models.DateField()
+    duration_minutes = models.PositiveIntegerField(validators=[MinValueValidator(0)])
+    mode = models.CharField(max_length=12, choices=Mode.choices, default=Mode.VIDEO)
+    attendance = models.CharField(max_length=12, choices=Attendance.choices, default=Attendance.ATTENDED)
+    otj_hours = models.DecimalField(
+        "off-the-job hours", max_digits=5, decimal_places=2, default=0, validators=[MinValueValidator(0)]
+    )
+    topics = models.CharField(max_length=255, blank=True)
+    notes = models.TextField(blank=True)
+    next_session_date = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-date", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(duration_minutes__gte=0), name="coaching_duration_not_negative"
+            ),
+            models.CheckConstraint(condition=models.Q(otj_hours__gte=0), name="coaching_otj_hours_not_negative"),
+            models.CheckConstraint(
+                condition=models.Q(attendance="attended") | models.Q(otj_hours=0),
+                name="coaching_otj_hours_only_when_attended",
+                violation_error_message="Off-the-job hours can only be logged for an attended session.",
+            ),
+        ]
+        indexes = [models.Index(fields=["enrolment", "date"])]
+
+    def __str__(self):
+        return f"{self.enrolment.learner} with {self.coach} on {self.date:%d/%m/%Y}"

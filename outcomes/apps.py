@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class OutcomesConfig(AppConfig):
+    name = "outcomes"
+    verbose_name = "Outcomes and metrics"
+
+    def ready(self):
+        from . import signals  # noqa: F401  (queues the metrics job when data changes)

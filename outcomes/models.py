@@ -1,0 +1,210 @@
+"""End-point assessment results, national benchmarks and the cohort metric snapshots."""
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+from academy.dates import parse_academic_year
+
+
+class AssessmentResult(models.Model):
+    """The grade of one end-point assessment (EPA) attempt on an enrolment.
+
+    Grades follow the assessment plan: some standards grade fail/pass/merit/
+    distinction, others fail/pass/distinction; merit is never assumed (RULES.md).
+    A withdrawn enrolment never has a result: a database trigger enforces it
+    (migration ``outcomes.0002``), and ``clean`` says so in forms.
+    """
+
+    class Grade(models.TextChoices):
+        DISTINCTION = "distinction", "Distinction"
+        MERIT = "merit", "Merit"
+        PASS = "pass", "Pass"
+        FAIL = "fail", "Fail"
+
+    PASSING_GRADES = (Grade.DISTINCTION, Grade.MERIT, Grade.PASS)
+
+    enrolment = models.ForeignKey("cohorts.Enrolment", on_delete=models.PROTECT, related_name="assessment_results")
+    grade = models.CharField(max_length=12, choices=Grade.choices)
+    date = models.DateField()
+    attempt = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1)])
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["enrolment", "attempt"]
+        constraints = [
+            models.UniqueConstraint(fields=["enrolment", "attempt"], name="one_result_per_attempt"),
+            models.CheckConstraint(condition=models.Q(attempt__gte=1), name="result_attempt_from_one"),
+            models.CheckConstraint(
+                condition=models.Q(grade__in=["distinction", "merit", "pass", "fail"]), name="result_grade_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_grade_display()} (attempt {self.attempt}) for {self.enrolment}"
+
+    def clean(self):
+        if self.enrolment_id and self.enrolment.status == "withdrawn":
+            raise ValidationError(
+                {"enrolment": "This enrolment is withdrawn, so it cannot have an end-point assessment result."}
+            )
+        if self.enrolment_id and self.date and self.date < self.enrolment.start_date:
+            raise ValidationError({"date": "The assessment date cannot be before the enrolment started."})
+
+
+class NationalBenchmark(models.Model):
+    """A published national figure for one measure: for a standard, a level or all.
+
+    ``rate`` is a fraction 0–1 (54.3% is stored as 0.5430); ``None`` means the
+    publisher suppressed it (``low``/``x`` in DfE tables), never 0. ``academic_year``
+    is a label like "2022/23"; Ofqual periods (March to February) are stored under the
+    academic year they mostly cover, with the exact period in ``period``.
+    """
+
+    class Measure(models.TextChoices):
+        ACHIEVEMENT_RATE = "achievement_rate", "Achievement rate"
+        FIRST_ATTEMPT_PASS_RATE = "first_attempt_pass_rate", "First-attempt EPA pass rate"
+        DISTINCTION_MERIT_SHARE = "distinction_merit_share", "Distinction and merit share"
+        RETENTION_RATE = "retention_rate", "Retention rate"
+        PASS_RATE = "pass_rate", "Pass rate"
+
+    class Scope(models.TextChoices):
+        STANDARD = "standard", "Standard"
+        LEVEL = "level", "Level"
+        ALL = "all", "All standards"
+
+    measure = models.CharField(max_length=32, choices=Measure.choices)
+    scope = models.CharField(max_length=10, choices=Scope.choices, default=Scope.ALL)
+    standard = models.ForeignKey(
+        "cohorts.Standard", on_delete=models.CASCADE, null=True, blank=True, related_name="benchmarks"
+    )
+    level = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(2), MaxValueValidator(7)]
+    )
+    academic_year = models.CharField(max_length=7, help_text="For example 2023/24.")
+    period = models.CharField(max_length=60, blank=True, help_text="The exact period where it is not an academic year.")
+    rate = models.DecimalField(
+        max_digits=5,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(1)],
+        help_text="A fraction from 0 to 1; empty where the publisher suppressed it.",
+    )
+    numerator = models.PositiveIntegerField(null=True, blank=True)
+    denominator = models.PositiveIntegerField(null=True, blank=True)
+    population = models.CharField(
+        max_length=150, blank=True, help_text='What the figure covers as published, e.g. "Standards - all".'
+    )
+    source = models.CharField(max_length=255)
+    source_url = models.URLField(max_length=500, blank=True)
+    note = models.TextField(blank=True)
+    scope_key = models.CharField(max_length=20, editable=False)
+
+    class Meta:
+        ordering = ["measure", "scope", "-academic_year"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["measure", "scope_key", "academic_year"], name="one_benchmark_per_measure_scope_year"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(rate__isnull=True) | models.Q(rate__gte=0, rate__lte=1), name="benchmark_rate_0_1"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(scope="standard", standard__isnull=False, level__isnull=True)
+                    | models.Q(scope="level", standard__isnull=True, level__isnull=False)
+                    | models.Q(scope="all", standard__isnull=True, level__isnull=True)
+                ),
+                name="benchmark_scope_matches_fields",
+                violation_error_message="A standard benchmark names a standard, a level benchmark a level, "
+                "and an all-standards benchmark neither.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_measure_display()} ({self.scope_label}, {self.academic_year})"
+
+    def save(self, *args, **kwargs):
+        self.scope_key = self.make_scope_key(self.scope, self.standard_id, self.level)
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        try:
+            parse_academic_year(self.academic_year or "")
+        except ValueError as exc:
+            raise ValidationError({"academic_year": str(exc)}) from None
+        if self.scope == self.Scope.STANDARD and not self.standard_id:
+            raise ValidationError({"standard": "Choose the standard this benchmark is for."})
+        if self.scope == self.Scope.LEVEL and not self.level:
+            raise ValidationError({"level": "Enter the level this benchmark is for."})
+        if self.scope != self.Scope.STANDARD:
+            self.standard = None
+        if self.scope != self.Scope.LEVEL:
+            self.level = None
+
+    @staticmethod
+    def make_scope_key(scope, standard_id, level):
+        """Return the key that makes (measure, scope, year) unique: "all", "level:4" or "standard:12"."""
+        if scope == "standard":
+            return f"standard:{standard_id}"
+        if scope == "level":
+            return f"level:{level}"
+        return "all"
+
+    @property
+    def scope_label(self):
+        if self.scope == self.Scope.STANDARD:
+            return str(self.standard)
+        if self.scope == self.Scope.LEVEL:
+            return f"level {self.level}"
+        return "all standards"
+
+
+class CohortMetrics(models.Model):
+    """The snapshot the metrics job writes for one cohort (or, with ``cohort`` empty, all cohorts).
+
+    Counts are integers; hours are decimals in hours. ``rates`` holds, for each
+    measure (``achievement_rate``, ``first_attempt_pass_rate``,
+    ``distinction_merit_share``), a dict with ``numerator``, ``denominator``, ``rate``,
+    ``ci_low``, ``ci_high`` (95% Wilson), and where a benchmark of the same measure is
+    loaded, ``benchmark`` (id, rate, academic_year, source, source_url, scope),
+    ``difference`` and ``p_value`` (exact binomial test) and ``significant``.
+    Written only by ``outcomes.metrics.recompute_metrics``; pages read it.
+    """
+
+    cohort = models.OneToOneField(
+        "cohorts.Cohort", on_delete=models.CASCADE, null=True, blank=True, related_name="metrics"
+    )
+    key = models.CharField(max_length=20, unique=True, help_text='"all" or "cohort:<id>".')
+    enrolled = models.PositiveIntegerField(default=0)
+    active = models.PositiveIntegerField(default=0)
+    on_break = models.PositiveIntegerField(default=0)
+    at_gateway_or_epa = models.PositiveIntegerField(default=0)
+    completed = models.PositiveIntegerField(default=0)
+    withdrawn = models.PositiveIntegerField(default=0)
+    leavers = models.PositiveIntegerField(default=0)
+    achievers = models.PositiveIntegerField(default=0)
+    epa_completed = models.PositiveIntegerField(default=0, help_text="Completed first-attempt EPAs.")
+    distinction = models.PositiveIntegerField(default=0)
+    merit = models.PositiveIntegerField(default=0)
+    passed = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    coaching_sessions = models.PositiveIntegerField(default=0, help_text="Attended sessions.")
+    coaching_hours = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    otj_hours_logged = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    otj_hours_planned = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    rates = models.JSONField(default=dict)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["key"]
+        verbose_name_plural = "cohort metrics"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(key="all", cohort__isnull=True) | models.Q(cohort__isnull=False),
+                name="metrics_all_row_has_no_cohort",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Metrics for {self.cohort or 'all cohorts'}"

@@ -1,0 +1,1 @@
+"""Queue the metrics job when results, enrolments or sessions change (stub)."""
