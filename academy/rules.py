@@ -38,6 +38,8 @@ rules.add_perm("academy.view_dashboard", is_lead | is_head_of_data)
 rules.add_perm("academy.export_dashboard", is_lead | is_head_of_data)
 rules.add_perm("academy.view_learner_list", is_lead | is_coach)
 rules.add_perm("academy.manage_benchmarks", is_lead)
+rules.add_perm("academy.view_benchmarks", is_lead | is_head_of_data)
+rules.add_perm("academy.recompute_metrics", is_lead)
 
 # Objects ----------------------------------------------------------------------------
 rules.add_perm("learners.view_learner", is_lead | coaches_learner)

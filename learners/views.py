@@ -42,8 +42,9 @@ def learner_detail(request, pk):
         .prefetch_related("assessment_results")
         .annotate(
             sessions_attended=Count("coaching_sessions", filter=Q(coaching_sessions__attendance="attended")),
-            last_session=Max("coaching_sessions__date"),
+            last_session=Max("coaching_sessions__date", filter=Q(coaching_sessions__attendance="attended")),
         )
+        .order_by("cohort__start_date", "id")
     )
     if request.user.is_coach:
         enrolments = enrolments.filter(coach=request.user)

@@ -40,3 +40,56 @@ def client_for(client):
         return client
 
     return sign_in
+
+
+# --- Outside services (PostgreSQL, Redis) and Celery mode ---------------------------
+# Helpers live in tests/services.py: a test needing a service it cannot reach skips with
+# a reason, or fails when the environment variable CI is set (see that module).
+
+
+@pytest.fixture
+def postgres_required():
+    """Skip unless the default database is PostgreSQL (fail under CI when DATABASE_URL is set but unusable)."""
+    from tests.services import require_postgres
+
+    require_postgres()
+
+
+@pytest.fixture
+def redis_required():
+    """Return the Redis broker URL (``CELERY_BROKER_URL``); skip without it, or fail under CI."""
+    from tests.services import require_redis
+
+    return require_redis()
+
+
+@pytest.fixture(autouse=True)
+def _services_for_markers(request):
+    """Apply the service checks to tests marked ``postgres`` or ``celery_worker``."""
+    from tests.services import require_postgres, require_redis
+
+    if request.node.get_closest_marker("postgres") or request.node.get_closest_marker("celery_worker"):
+        require_postgres()
+    if request.node.get_closest_marker("celery_worker"):
+        require_redis()
+
+
+@pytest.fixture(autouse=True)
+def _celery_eager_unless_worker(request):
+    """Run Celery tasks in-process in every test except those marked ``celery_worker``.
+
+    ``.ci/run`` sets ``CELERY_BROKER_URL`` for its PostgreSQL pass so the worker test has
+    a broker; without this, every other test's ``delay()`` would queue to Redis where no
+    worker listens. The same tests thus behave the same in both passes.
+    """
+    from academy.celery import app
+
+    if request.node.get_closest_marker("celery_worker"):
+        yield
+        return
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    try:
+        yield
+    finally:
+        app.conf.task_always_eager = previous

@@ -1,0 +1,41 @@
+"""Admin for standards, cohorts and enrolments (model validation runs on every save)."""
+from django.contrib import admin
+
+from .models import Cohort, Enrolment, EnrolmentStatusChange, Standard
+
+
+@admin.register(Standard)
+class StandardAdmin(admin.ModelAdmin):
+    list_display = ("reference", "title", "level", "typical_duration_months", "max_funding_gbp", "lars_code")
+    list_filter = ("level", "route")
+    search_fields = ("reference", "title")
+
+
+@admin.register(Cohort)
+class CohortAdmin(admin.ModelAdmin):
+    list_display = ("name", "standard", "provider", "start_date")
+    list_filter = ("standard",)
+    search_fields = ("name", "provider")
+    list_select_related = ("standard",)
+    date_hierarchy = "start_date"
+
+
+class StatusChangeInline(admin.TabularInline):
+    model = EnrolmentStatusChange
+    extra = 0
+    fields = ("from_status", "to_status", "effective_date", "reason", "changed_by", "changed_at")
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Enrolment)
+class EnrolmentAdmin(admin.ModelAdmin):
+    list_display = ("learner", "cohort", "coach", "status", "start_date", "planned_end_date")
+    list_filter = ("status", "cohort", "coach")
+    search_fields = ("learner__first_name", "learner__last_name", "learner__employee_number", "learner__uln")
+    list_select_related = ("learner", "cohort", "coach")
+    autocomplete_fields = ("learner",)
+    inlines = [StatusChangeInline]

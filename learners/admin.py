@@ -1,0 +1,21 @@
+"""Admin for learners and coaching sessions."""
+from django.contrib import admin
+
+from .models import CoachingSession, Learner
+
+
+@admin.register(Learner)
+class LearnerAdmin(admin.ModelAdmin):
+    list_display = ("last_name", "first_name", "employee_number", "uln", "team", "work_email")
+    list_filter = ("team",)
+    search_fields = ("first_name", "last_name", "employee_number", "uln", "work_email")
+    list_select_related = ("team",)
+
+
+@admin.register(CoachingSession)
+class CoachingSessionAdmin(admin.ModelAdmin):
+    list_display = ("enrolment", "coach", "date", "duration_minutes", "attendance", "otj_hours")
+    list_filter = ("attendance", "mode", "coach")
+    list_select_related = ("enrolment__learner", "enrolment__cohort", "coach")
+    raw_id_fields = ("enrolment",)
+    date_hierarchy = "date"

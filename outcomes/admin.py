@@ -1,0 +1,30 @@
+"""Admin for EPA results, national benchmarks and (read-only) metric snapshots."""
+from django.contrib import admin
+
+from .models import AssessmentResult, CohortMetrics, NationalBenchmark
+
+
+@admin.register(AssessmentResult)
+class AssessmentResultAdmin(admin.ModelAdmin):
+    list_display = ("enrolment", "grade", "attempt", "date")
+    list_filter = ("grade", "attempt")
+    list_select_related = ("enrolment__learner", "enrolment__cohort")
+    raw_id_fields = ("enrolment",)
+
+
+@admin.register(NationalBenchmark)
+class NationalBenchmarkAdmin(admin.ModelAdmin):
+    list_display = ("measure", "scope", "standard", "level", "academic_year", "rate", "source")
+    list_filter = ("measure", "scope", "academic_year")
+    search_fields = ("source", "population")
+
+
+@admin.register(CohortMetrics)
+class CohortMetricsAdmin(admin.ModelAdmin):
+    list_display = ("key", "cohort", "enrolled", "epa_completed", "distinction", "merit", "computed_at")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,200 @@
+"""Plotly figures for the dashboard, built from snapshot rows; no database access, no I/O.
+
+Every function takes a list of cohort rows as made by ``outcomes.presentation.snapshot_row``
+(dicts; ``rates`` may hold ``RateView`` objects or the raw snapshot dicts) and returns a
+plotly figure as a JSON-safe dict (``{"data": [...], "layout": {...}}``), which the page
+passes to ``static/js/dashboard.js`` with ``json_script``.
+
+Colours come from the GOV.UK Design System palette; each has at least 3:1 contrast with
+the white background (WCAG 2.2 1.4.11), and grades also differ by fill pattern so the
+chart does not rely on colour alone. Every chart has a caption and a data table on the page.
+"""
+from __future__ import annotations
+
+import json
+
+import plotly.graph_objects as go
+
+from .presentation import (
+    ACHIEVEMENT_RATE,
+    CHART_IDS,
+    DISTINCTION_MERIT_SHARE,
+    FIRST_ATTEMPT_PASS_RATE,
+    MEASURES,
+    RateView,
+    benchmark_label,
+    national_reference,
+    rate_view,
+)
+
+TEXT_COLOUR = "#0b0c0c"  # 19.6:1 on white
+RATE_COLOUR = "#1d70b8"  # 5.2:1
+NATIONAL_COLOUR = "#0b0c0c"
+HOURS_COLOUR = "#1d70b8"
+# Grade → (label, colour, pattern). Contrast on white: 12.4, 3.2, 3.2, 4.9 to 1.
+GRADES = (
+    ("distinction", "Distinction", "#003078", ""),
+    ("merit", "Merit", "#5694ca", "/"),
+    ("passed", "Pass", "#85994b", ""),
+    ("failed", "Fail", "#d4351c", "x"),
+)
+
+
+def _layout(title: str, **extra) -> dict:
+    layout = {
+        "template": "none",
+        "title": {"text": title},
+        "font": {"family": "Arial, sans-serif", "size": 16, "color": TEXT_COLOUR},
+        "margin": {"t": 60, "r": 20, "b": 80, "l": 70},
+        "legend": {"orientation": "h", "y": -0.25},
+        "paper_bgcolor": "#ffffff",
+        "plot_bgcolor": "#ffffff",
+    }
+    layout.update(extra)
+    return layout
+
+
+def _as_dict(fig: go.Figure) -> dict:
+    """Return the figure as plain JSON types (lists, floats, strings)."""
+    return json.loads(fig.to_json())
+
+
+def _rate(row: dict, measure: str) -> RateView:
+    value = (row.get("rates") or {}).get(measure)
+    return value if isinstance(value, RateView) else rate_view(measure, value)
+
+
+def grade_distribution_figure(rows: list[dict]) -> dict:
+    """Return a stacked bar chart of first-attempt EPA grades per cohort.
+
+    One bar trace per grade (Distinction, Merit, Pass, Fail, in that order); ``x`` is the
+    cohort labels, ``y`` the counts of completed first-attempt EPAs with that grade.
+    """
+    labels = [row["label"] for row in rows]
+    fig = go.Figure(layout=_layout(
+        "First-attempt end-point assessment grades by cohort",
+        barmode="stack",
+        legend={"orientation": "h", "y": -0.25, "traceorder": "normal"},
+        xaxis={"title": {"text": "Cohort"}, "automargin": True},
+        yaxis={"title": {"text": "Completed first-attempt EPAs"}, "rangemode": "tozero", "tickformat": "d"},
+    ))
+    for key, name, colour, pattern in GRADES:
+        fig.add_trace(go.Bar(
+            name=name,
+            x=labels,
+            y=[int(row.get(key) or 0) for row in rows],
+            marker={"color": colour, "line": {"color": "#ffffff", "width": 1},
+                    "pattern": {"shape": pattern, "fgcolor": "#ffffff", "fillmode": "overlay", "solidity": 0.3}},
+            hovertemplate=f"%{{x}}<br>{name}: %{{y}}<extra></extra>",
+        ))
+    return _as_dict(fig)
+
+
+def rate_interval_figure(rows: list[dict], measure: str) -> dict:
+    """Return each cohort's rate (in %) with its 95% Wilson interval, against the national figure.
+
+    Traces: "Cohort rate (95% interval)" — markers at ``rate × 100`` with asymmetric error
+    bars to ``ci_high``/``ci_low``, only for cohorts with a non-zero denominator; then the
+    national figure for the same measure, when loaded: a horizontal line named with its
+    rate, year and source when every cohort has the same benchmark, otherwise one short
+    dash per cohort ("National benchmark for the cohort"). Without a benchmark no national
+    trace is drawn and the layout carries a note (for the distinction and merit share: no
+    national figure is published in our sources).
+    """
+    label = MEASURES[measure]["label"]
+    shown = [(row["label"], _rate(row, measure)) for row in rows]
+    shown = [(name, rate) for name, rate in shown if rate.has_results]
+    names = [name for name, _ in shown]
+    fig = go.Figure(layout=_layout(
+        f"{label} by cohort, with 95% confidence intervals",
+        xaxis={"title": {"text": "Cohort"}, "automargin": True, "type": "category"},
+        yaxis={"title": {"text": f"{label} (%)"}, "range": [0, 100], "ticksuffix": "%"},
+    ))
+    fig.add_trace(go.Scatter(
+        name="Cohort rate (95% interval)",
+        x=names,
+        y=[round(rate.rate * 100, 2) for _, rate in shown],
+        mode="markers",
+        marker={"color": RATE_COLOUR, "size": 11, "symbol": "circle"},
+        error_y={
+            "type": "data",
+            "symmetric": False,
+            "array": [round(((rate.ci_high if rate.ci_high is not None else rate.rate) - rate.rate) * 100, 2)
+                      for _, rate in shown],
+            "arrayminus": [round((rate.rate - (rate.ci_low if rate.ci_low is not None else rate.rate)) * 100, 2)
+                           for _, rate in shown],
+            "color": RATE_COLOUR,
+            "thickness": 2,
+            "width": 6,
+        },
+        customdata=[[rate.numerator, rate.denominator, rate.ci_text] for _, rate in shown],
+        hovertemplate="%{x}<br>%{y:.1f}% (%{customdata[0]} of %{customdata[1]})<br>"
+                      "95% interval %{customdata[2]}<extra></extra>",
+    ))
+    benchmarked = [(name, rate) for name, rate in shown if rate.benchmark_rate is not None]
+    how, reference = national_reference([rate for _, rate in shown])
+    note = ""
+    if how == "single":
+        fig.add_trace(go.Scatter(
+            name=benchmark_label(reference),
+            x=names,
+            y=[round(reference.benchmark_rate * 100, 2)] * len(names),
+            mode="lines",
+            line={"color": NATIONAL_COLOUR, "dash": "dash", "width": 2},
+            hovertemplate=f"{benchmark_label(reference)}<extra></extra>",
+        ))
+    elif how == "mixed":
+        fig.add_trace(go.Scatter(
+            name="National benchmark for the cohort",
+            x=[name for name, _ in benchmarked],
+            y=[round(rate.benchmark_rate * 100, 2) for _, rate in benchmarked],
+            mode="markers",
+            marker={"color": NATIONAL_COLOUR, "symbol": "line-ew-open", "size": 28, "line": {"width": 3}},
+            customdata=[[benchmark_label(rate)] for _, rate in benchmarked],
+            hovertemplate="%{x}<br>%{customdata[0]}<extra></extra>",
+        ))
+    elif measure == DISTINCTION_MERIT_SHARE:
+        note = "No national distinction and merit figure is published in our sources."
+    else:
+        note = f"No {MEASURES[measure]['national_name']} is loaded, so none is drawn."
+    if not names:
+        note = (note + " " if note else "") + "No cohort has results yet."
+    if note:
+        fig.add_annotation(text=note, xref="paper", yref="paper", x=0, y=1.02, xanchor="left", yanchor="bottom",
+                           showarrow=False, font={"size": 14, "color": TEXT_COLOUR})
+    return _as_dict(fig)
+
+
+def coaching_hours_figure(rows: list[dict]) -> dict:
+    """Return a bar chart of attended coaching hours per enrolled learner, per cohort.
+
+    One bar trace; ``y`` is ``coaching_hours ÷ enrolled`` rounded to 0.1 hours, 0 where no
+    learner is enrolled.
+    """
+    fig = go.Figure(layout=_layout(
+        "Coaching hours per learner by cohort",
+        xaxis={"title": {"text": "Cohort"}, "automargin": True, "type": "category"},
+        yaxis={"title": {"text": "Hours per enrolled learner"}, "rangemode": "tozero"},
+        showlegend=False,
+    ))
+    fig.add_trace(go.Bar(
+        name="Coaching hours per learner",
+        x=[row["label"] for row in rows],
+        y=[round(row["hours_per_learner"] or 0, 1) for row in rows],
+        marker={"color": HOURS_COLOUR},
+        hovertemplate="%{x}<br>%{y:.1f} hours per learner<extra></extra>",
+    ))
+    return _as_dict(fig)
+
+
+def dashboard_figures(rows: list[dict]) -> dict[str, dict]:
+    """Return every dashboard figure by element id: grades, the three rates, coaching hours."""
+    return {
+        "chart-grades": grade_distribution_figure(rows),
+        **{
+            CHART_IDS[measure]: rate_interval_figure(rows, measure)
+            for measure in (DISTINCTION_MERIT_SHARE, ACHIEVEMENT_RATE, FIRST_ATTEMPT_PASS_RATE)
+        },
+        "chart-coaching": coaching_hours_figure(rows),
+    }
+

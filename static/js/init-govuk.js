@@ -1,0 +1,16 @@
+// Start GOV.UK Frontend on every page (loaded by templates/base.html as a module).
+//
+// The body classes are set here rather than in an inline <script> (as GOV.UK's page
+// template does) so that a strict Content Security Policy needs no nonce. Only browsers
+// that run modules get them, which is what "govuk-frontend-supported" means.
+import { initAll } from "../vendor/govuk-frontend/govuk-frontend.min.js";
+
+document.body.classList.add("js-enabled", "govuk-frontend-supported");
+initAll();
+
+// Content swapped in by htmx gets its components started too (the page itself was done above).
+document.addEventListener("htmx:load", (event) => {
+  if (event.target !== document.body) {
+    initAll(event.target);
+  }
+});
