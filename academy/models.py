@@ -3,6 +3,7 @@ from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
 
 class UserManager(BaseUserManager):
@@ -101,9 +102,46 @@ class Team(models.Model):
 
     name = models.CharField(max_length=150, unique=True)
     directorate = models.CharField(max_length=150, blank=True)
+    version = models.PositiveIntegerField(default=1, help_text="Raised on every edit; a stale edit is refused.")
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["name"]
 
     def __str__(self):
         return self.name
+
+
+class AuditEvent(models.Model):
+    """One audited event: a sign-in, an export, a read of a learner's personal page, an erasure.
+
+    Append-only: written by ``academy.audit.record`` and never edited. ``detail`` holds
+    small JSON facts (counts, filters, the file name); never personal data beyond ids.
+    """
+
+    class Action(models.TextChoices):
+        SIGN_IN = "sign_in", "Signed in"
+        SIGN_IN_FAILED = "sign_in_failed", "Sign-in failed"
+        SIGN_OUT = "sign_out", "Signed out"
+        EXPORT = "export", "Exported data"
+        VIEW_LEARNER = "view_learner", "Viewed a learner's personal page"
+        SUBJECT_ACCESS = "subject_access", "Subject access export"
+        ERASURE = "erasure", "Anonymised a learner"
+        RETENTION = "retention", "Retention run"
+        IMPORT = "import", "Imported data"
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    user = models.ForeignKey("academy.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    action = models.CharField(max_length=32, choices=Action.choices)
+    object_type = models.CharField(max_length=64, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["action", "at"]), models.Index(fields=["object_type", "object_id"])]
+
+    def __str__(self):
+        return f"{self.get_action_display()} by {self.user or 'anonymous'} at {self.at:%d/%m/%Y %H:%M}"

@@ -57,6 +57,12 @@ for _model in (
     "outcomes.assessmentresult",
     "outcomes.nationalbenchmark",
     "outcomes.cohortmetrics",
+    "outcomes.impactrecord",
+    "learners.progressreview",
+    "learners.offthejobactivity",
+    "learners.reminderlog",
+    "cohorts.importrun",
+    "academy.auditevent",
 ):
     _app, _name = _model.split(".")
     for _action in ("view", "add", "change", "delete"):

@@ -1,5 +1,6 @@
 """Admin for standards, cohorts and enrolments (model validation runs on every save)."""
 from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
 
 from .models import Cohort, Enrolment, EnrolmentStatusChange, Standard
 
@@ -12,7 +13,7 @@ class StandardAdmin(admin.ModelAdmin):
 
 
 @admin.register(Cohort)
-class CohortAdmin(admin.ModelAdmin):
+class CohortAdmin(SimpleHistoryAdmin):
     list_display = ("name", "standard", "provider", "start_date")
     list_filter = ("standard",)
     search_fields = ("name", "provider")
@@ -32,7 +33,7 @@ class StatusChangeInline(admin.TabularInline):
 
 
 @admin.register(Enrolment)
-class EnrolmentAdmin(admin.ModelAdmin):
+class EnrolmentAdmin(SimpleHistoryAdmin):
     list_display = ("learner", "cohort", "coach", "status", "start_date", "planned_end_date")
     list_filter = ("status", "cohort", "coach")
     search_fields = ("learner__first_name", "learner__last_name", "learner__employee_number", "learner__uln")

@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
+from simple_history.models import HistoricalRecords
 
 from academy.validators import validate_standard_reference, validate_ukprn
 
@@ -28,6 +29,13 @@ class Standard(models.Model):
         "LARS standard code", null=True, blank=True, unique=True, help_text="The ILR StdCode."
     )
     integrated_degree = models.BooleanField(default=False)
+    otj_minimum_hours = models.PositiveIntegerField(
+        "minimum off-the-job hours",
+        null=True,
+        blank=True,
+        help_text="The fixed minimum published for the standard (funding rules from 1 August 2025); "
+        "empty until published.",
+    )
     approved_for_delivery = models.DateField(null=True, blank=True)
     source = models.CharField(max_length=255, blank=True)
     url = models.URLField(blank=True)
@@ -60,8 +68,10 @@ class Cohort(models.Model):
         "provider UKPRN", max_length=8, blank=True, validators=[validate_ukprn]
     )
     start_date = models.DateField()
+    version = models.PositiveIntegerField(default=1, help_text="Raised on every edit; a stale edit is refused.")
 
     objects = CohortQuerySet.as_manager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["start_date", "name"]
@@ -118,10 +128,28 @@ class Enrolment(models.Model):
     planned_otj_hours = models.DecimalField(
         "planned off-the-job hours", max_digits=7, decimal_places=2, validators=[MinValueValidator(0)]
     )
+    contracted_hours_per_week = models.DecimalField(
+        max_digits=4,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(168)],
+        help_text="Used by the off-the-job minimum rules (full-time is 30 hours or more).",
+    )
+    prior_learning_reduction_hours = models.DecimalField(
+        "off-the-job reduction for prior learning",
+        max_digits=7,
+        decimal_places=2,
+        default=0,
+        validators=[MinValueValidator(0)],
+    )
     status = models.CharField(max_length=24, choices=Status.choices, default=Status.ACTIVE)
     withdrawal_reason = models.CharField(max_length=2, choices=WithdrawalReason.choices, blank=True)
+    version = models.PositiveIntegerField(default=1, help_text="Raised on every edit; a stale edit is refused.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["cohort__start_date", "learner__last_name", "learner__first_name"]
@@ -140,6 +168,15 @@ class Enrolment(models.Model):
             ),
             models.CheckConstraint(
                 condition=models.Q(planned_otj_hours__gte=0), name="enrolment_planned_otj_hours_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(contracted_hours_per_week__isnull=True)
+                | models.Q(contracted_hours_per_week__gte=0, contracted_hours_per_week__lte=168),
+                name="enrolment_contracted_hours_in_week",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(prior_learning_reduction_hours__gte=0),
+                name="enrolment_prior_learning_reduction_not_negative",
             ),
             models.CheckConstraint(
                 condition=models.Q(status__in=["active", "break_in_learning", "gateway", "end_point_assessment", "completed", "withdrawn"]), name="enrolment_status_valid"
@@ -209,3 +246,56 @@ class EnrolmentStatusChange(models.Model):
 
     def __str__(self):
         return f"{self.enrolment}: {self.from_status or 'new'} → {self.to_status} on {self.effective_date:%d/%m/%Y}"
+
+
+class ImportRun(models.Model):
+    """One upload of a staff/enrolment spreadsheet or an ILR file, from preview to confirmed import.
+
+    Status moves uploaded → previewing → previewed → importing → done, or → failed /
+    cancelled. The file is kept in ``content`` (bytes) so any worker can read it;
+    ``preview`` holds one entry per data row (row number, action new/changed/unchanged/
+    error, messages naming the column and reason); ``processed_rows`` of ``total_rows``
+    drives the progress bar. The import itself is one transaction.
+    """
+
+    class Kind(models.TextChoices):
+        SPREADSHEET = "spreadsheet", "Staff and enrolments spreadsheet"
+        ILR = "ilr", "ILR XML file"
+
+    class Status(models.TextChoices):
+        UPLOADED = "uploaded", "Uploaded"
+        PREVIEWING = "previewing", "Checking rows"
+        PREVIEWED = "previewed", "Ready to confirm"
+        IMPORTING = "importing", "Importing"
+        DONE = "done", "Imported"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.UPLOADED)
+    filename = models.CharField(max_length=255)
+    content = models.BinaryField()
+    size_bytes = models.PositiveIntegerField(default=0)
+    total_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(default=0)
+    counts = models.JSONField(default=dict, blank=True, help_text="new / changed / unchanged / error / skipped.")
+    preview = models.JSONField(default=list, blank=True)
+    skip_rows = models.JSONField(default=list, blank=True, help_text="Row numbers the user chose to skip.")
+    message = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(processed_rows__lte=models.F("total_rows")), name="import_progress_within_total"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.filename} ({self.get_status_display()})"

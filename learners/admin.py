@@ -1,11 +1,13 @@
 """Admin for learners and coaching sessions."""
 from django.contrib import admin
 
-from .models import CoachingSession, Learner
+from simple_history.admin import SimpleHistoryAdmin
+
+from .models import CoachingSession, Learner, OffTheJobActivity, ProgressReview
 
 
 @admin.register(Learner)
-class LearnerAdmin(admin.ModelAdmin):
+class LearnerAdmin(SimpleHistoryAdmin):
     list_display = ("last_name", "first_name", "employee_number", "uln", "team", "work_email")
     list_filter = ("team",)
     search_fields = ("first_name", "last_name", "employee_number", "uln", "work_email")
@@ -13,9 +15,23 @@ class LearnerAdmin(admin.ModelAdmin):
 
 
 @admin.register(CoachingSession)
-class CoachingSessionAdmin(admin.ModelAdmin):
+class CoachingSessionAdmin(SimpleHistoryAdmin):
     list_display = ("enrolment", "coach", "date", "duration_minutes", "attendance", "otj_hours")
     list_filter = ("attendance", "mode", "coach")
     list_select_related = ("enrolment__learner", "enrolment__cohort", "coach")
     raw_id_fields = ("enrolment",)
     date_hierarchy = "date"
+
+
+@admin.register(ProgressReview)
+class ProgressReviewAdmin(SimpleHistoryAdmin):
+    list_display = ("enrolment", "date", "rag")
+    list_filter = ("rag",)
+    raw_id_fields = ("enrolment",)
+
+
+@admin.register(OffTheJobActivity)
+class OffTheJobActivityAdmin(SimpleHistoryAdmin):
+    list_display = ("enrolment", "date", "category", "hours")
+    list_filter = ("category",)
+    raw_id_fields = ("enrolment",)

@@ -1,8 +1,10 @@
 """Learners (the employer's staff on apprenticeships) and their one-to-one coaching sessions."""
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
+
+from simple_history.models import HistoricalRecords
 
 from academy.validators import validate_uln
 
@@ -31,10 +33,15 @@ class Learner(models.Model):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="learner"
     )
+    anonymised_at = models.DateTimeField(
+        null=True, blank=True, help_text="Set when the learner's personal data was erased (UK GDPR Art. 17)."
+    )
+    version = models.PositiveIntegerField(default=1, help_text="Raised on every edit; a stale edit is refused.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = LearnerQuerySet.as_manager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["last_name", "first_name", "id"]
@@ -94,8 +101,11 @@ class CoachingSession(models.Model):
     topics = models.CharField(max_length=255, blank=True)
     notes = models.TextField(blank=True)
     next_session_date = models.DateField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1, help_text="Raised on every edit; a stale edit is refused.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["-date", "-id"]
@@ -114,3 +124,110 @@ class CoachingSession(models.Model):
 
     def __str__(self):
         return f"{self.enrolment.learner} with {self.coach} on {self.date:%d/%m/%Y}"
+
+
+class ProgressReview(models.Model):
+    """A progress review of learner, employer (line manager) and provider (coach).
+
+    Due by the funding rules of the enrolment's start year (``learners.funding_rules``):
+    at least every 12 weeks, or every 3 calendar months under the 2025/26 rules.
+    ``rag`` is the agreed red/amber/green rating of progress.
+    """
+
+    class Rag(models.TextChoices):
+        RED = "red", "Red: at risk"
+        AMBER = "amber", "Amber: some concerns"
+        GREEN = "green", "Green: on track"
+
+    enrolment = models.ForeignKey("cohorts.Enrolment", on_delete=models.CASCADE, related_name="progress_reviews")
+    date = models.DateField()
+    learner_attended = models.BooleanField(default=True)
+    line_manager_attended = models.BooleanField(default=True)
+    coach_attended = models.BooleanField(default=True)
+    agreed_actions = models.TextField(blank=True)
+    rag = models.CharField("RAG rating", max_length=5, choices=Rag.choices)
+    notes = models.TextField(blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-date", "-id"]
+        indexes = [models.Index(fields=["enrolment", "date"])]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(rag__in=["red", "amber", "green"]), name="review_rag_valid"),
+        ]
+
+    def __str__(self):
+        return f"Progress review of {self.enrolment} on {self.date:%d/%m/%Y}"
+
+
+class OffTheJobActivity(models.Model):
+    """Off-the-job training logged against an enrolment other than a coaching session.
+
+    ``hours`` in hours (more than 0, at most 24 in a day). Categories follow the ESFA
+    funding rules' examples of off-the-job training (teaching of theory, practical
+    training, shadowing, mentoring, industry visits, time spent on assignments).
+    """
+
+    class Category(models.TextChoices):
+        TRAINING_DAY = "training_day", "Training day or workshop"
+        SELF_STUDY = "self_study", "Self-study and assignments"
+        SHADOWING = "shadowing", "Shadowing or mentoring"
+        PRACTICAL = "practical", "Practical training"
+        VISIT = "visit", "Industry visit or event"
+        OTHER = "other", "Other"
+
+    enrolment = models.ForeignKey("cohorts.Enrolment", on_delete=models.CASCADE, related_name="otj_activities")
+    date = models.DateField()
+    category = models.CharField(max_length=16, choices=Category.choices)
+    hours = models.DecimalField(
+        max_digits=5, decimal_places=2, validators=[MinValueValidator(0.25), MaxValueValidator(24)]
+    )
+    description = models.CharField(max_length=255, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-date", "-id"]
+        verbose_name_plural = "off-the-job activities"
+        indexes = [models.Index(fields=["enrolment", "date"])]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(hours__gt=0, hours__lte=24), name="otj_activity_hours_in_day"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_category_display()}, {self.hours} h on {self.date:%d/%m/%Y}"
+
+
+class ReminderLog(models.Model):
+    """A reminder email sent to a coach on a day; the unique key stops a second send that day.
+
+    The sender inserts this row first (in the same transaction as deciding to send); a
+    second run, or a second worker at the same moment, hits the unique constraint and
+    sends nothing.
+    """
+
+    coach = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reminder_logs")
+    date = models.DateField()
+    kind = models.CharField(max_length=32, default="daily")
+    detail = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-date", "coach"]
+        constraints = [
+            models.UniqueConstraint(fields=["coach", "date", "kind"], name="one_reminder_per_coach_per_day"),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} reminder to {self.coach} on {self.date:%d/%m/%Y}"

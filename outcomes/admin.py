@@ -1,11 +1,12 @@
 """Admin for EPA results, national benchmarks and (read-only) metric snapshots."""
 from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
 
-from .models import AssessmentResult, CohortMetrics, NationalBenchmark
+from .models import AssessmentResult, CohortMetrics, ImpactRecord, NationalBenchmark
 
 
 @admin.register(AssessmentResult)
-class AssessmentResultAdmin(admin.ModelAdmin):
+class AssessmentResultAdmin(SimpleHistoryAdmin):
     list_display = ("enrolment", "grade", "attempt", "date")
     list_filter = ("grade", "attempt")
     list_select_related = ("enrolment__learner", "enrolment__cohort")
@@ -13,7 +14,7 @@ class AssessmentResultAdmin(admin.ModelAdmin):
 
 
 @admin.register(NationalBenchmark)
-class NationalBenchmarkAdmin(admin.ModelAdmin):
+class NationalBenchmarkAdmin(SimpleHistoryAdmin):
     list_display = ("measure", "scope", "standard", "level", "academic_year", "rate", "source")
     list_filter = ("measure", "scope", "academic_year")
     search_fields = ("source", "population")
@@ -28,3 +29,10 @@ class CohortMetricsAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(ImpactRecord)
+class ImpactRecordAdmin(SimpleHistoryAdmin):
+    list_display = ("title", "kind", "value", "team", "date")
+    list_filter = ("kind",)
+    filter_horizontal = ("learners",)

@@ -3,6 +3,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
+from simple_history.models import HistoricalRecords
+
 from academy.dates import parse_academic_year
 
 
@@ -28,6 +30,8 @@ class AssessmentResult(models.Model):
     date = models.DateField()
     attempt = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1)])
     created_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["enrolment", "attempt"]
@@ -99,6 +103,8 @@ class NationalBenchmark(models.Model):
     source_url = models.URLField(max_length=500, blank=True)
     note = models.TextField(blank=True)
     scope_key = models.CharField(max_length=20, editable=False)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["measure", "scope", "-academic_year"]
@@ -208,3 +214,44 @@ class CohortMetrics(models.Model):
 
     def __str__(self):
         return f"Metrics for {self.cohort or 'all cohorts'}"
+
+
+class ImpactRecord(models.Model):
+    """A business outcome credited to the academy, entered by a lead.
+
+    ``kind`` fixes the unit of ``value``: money recovered or saved in £ (whole pounds or
+    pence), hours saved per year, or time reduced in % (0–100). ``evidence`` says how it
+    was measured; ``link`` points at the evidence where there is one.
+    """
+
+    class Kind(models.TextChoices):
+        MONEY = "money", "Money recovered or saved (£)"
+        HOURS_PER_YEAR = "hours_per_year", "Hours saved per year"
+        TIME_REDUCED = "time_reduced", "Time reduced (%)"
+
+    title = models.CharField(max_length=200)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    value = models.DecimalField(max_digits=14, decimal_places=2, validators=[MinValueValidator(0)])
+    team = models.ForeignKey("academy.Team", on_delete=models.SET_NULL, null=True, blank=True, related_name="impacts")
+    learners = models.ManyToManyField("learners.Learner", blank=True, related_name="impacts")
+    evidence = models.TextField()
+    link = models.URLField(max_length=500, blank=True)
+    date = models.DateField()
+    recorded_by = models.ForeignKey(
+        "academy.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-date", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(value__gte=0), name="impact_value_not_negative"),
+            models.CheckConstraint(
+                condition=~models.Q(kind="time_reduced") | models.Q(value__lte=100), name="impact_percent_at_most_100"
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
