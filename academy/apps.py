@@ -4,3 +4,13 @@ from django.apps import AppConfig
 class AcademyConfig(AppConfig):
     name = "academy"
     verbose_name = "Academy"
+
+    def ready(self):
+        # The audit log of sign-ins, failed sign-ins and sign-outs (academy/audit.py).
+        from django.contrib.auth import signals
+
+        from . import audit
+
+        signals.user_logged_in.connect(audit.on_user_logged_in, dispatch_uid="academy.audit.sign_in")
+        signals.user_login_failed.connect(audit.on_user_login_failed, dispatch_uid="academy.audit.sign_in_failed")
+        signals.user_logged_out.connect(audit.on_user_logged_out, dispatch_uid="academy.audit.sign_out")

@@ -36,10 +36,20 @@ def navigation(request):
     user = getattr(request, "user", None)
     pairs = []
     if user is not None and user.is_authenticated:
+        if user.has_perm("academy.view_coach_home"):
+            pairs.append(("My learners", "coach:home"))
         if user.has_perm("academy.view_learner_list"):
             pairs.append(("Learners", "learners:list"))
+        if user.has_perm("academy.manage_academy"):
+            pairs += [("Cohorts", "cohorts:list"), ("Enrolments", "enrolments:list"), ("Teams", "teams:list")]
+        if user.has_perm("academy.view_risk"):
+            pairs.append(("Learners at risk", "coach:risk"))
         if user.has_perm("academy.view_dashboard"):
             pairs.append(("Dashboard", "outcomes:dashboard"))
+        if user.has_perm("academy.view_impact"):
+            pairs.append(("Impact", "impact:list"))
+        if user.has_perm("academy.import_data"):
+            pairs.append(("Import", "imports:upload"))
         if user.is_staff:
             pairs.append(("Admin", "admin:index"))
     items = [NavItem(label, name, reverse(name), _aria_current(request, name)) for label, name in pairs]

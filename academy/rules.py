@@ -40,9 +40,59 @@ rules.add_perm("academy.view_learner_list", is_lead | is_coach)
 rules.add_perm("academy.manage_benchmarks", is_lead)
 rules.add_perm("academy.view_benchmarks", is_lead | is_head_of_data)
 rules.add_perm("academy.recompute_metrics", is_lead)
+rules.add_perm("academy.import_data", is_lead)  # staff/ILR imports (cohorts.import_views)
+# The lead's workspace (teams, learners, cohorts, enrolments): leads manage; coaches read their own.
+rules.add_perm("academy.manage_academy", is_lead)
+rules.add_perm("academy.view_enrolment_list", is_lead | is_coach)
+rules.add_perm("academy.export_learners", is_lead)
 
 # Objects ----------------------------------------------------------------------------
 rules.add_perm("learners.view_learner", is_lead | coaches_learner)
+
+# Coaching (issue 4): a coach acts only on enrolments they coach (others are 404 via
+# ``visible_enrolments``); leads on all; heads of data read the risk view only.
+
+
+@rules.predicate
+def coaches_enrolment(user, enrolment):
+    return bool(getattr(user, "is_coach", False) and enrolment is not None and enrolment.coach_id == user.pk)
+
+
+@rules.predicate
+def may_change_session(user, session):
+    """Its coach for 14 days after logging it, then only a lead (``learners.coaching.can_change_session``)."""
+    from learners.coaching import can_change_session
+
+    return session is not None and can_change_session(user, session)
+
+
+rules.add_perm("academy.view_coach_home", is_coach)
+rules.add_perm("academy.view_risk", is_lead | is_head_of_data)
+rules.add_perm("learners.coach_enrolment", is_lead | coaches_enrolment)
+rules.add_perm("learners.edit_session", is_lead | may_change_session)
+
+# Privacy (issue 7) ---------------------------------------------------------------------
+
+
+@rules.predicate
+def may_read_session_notes(user, session):
+    """The session's coach, the coach of its enrolment, or the learner themself (leads via ``is_lead``).
+
+    ``session`` is a ``CoachingSession``; select_related("enrolment__learner") keeps this query-free.
+    """
+    if session is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if user.pk in (session.coach_id, session.enrolment.coach_id):
+        return bool(getattr(user, "is_coach", False))
+    return session.enrolment.learner.user_id == user.pk
+
+
+# Coaching notes: only the learner's coach, leads and the learner (template filter
+# ``learner_privacy.session_notes``; subject access is for leads only).
+rules.add_perm("learners.view_session_notes", is_lead | may_read_session_notes)
+rules.add_perm("academy.view_subject_access", is_lead)
+rules.add_perm("academy.erase_learner", is_lead)
+rules.add_perm("academy.view_audit_log", is_lead)
 
 # Models in the admin: leads manage the academy's records and users.
 for _model in (
@@ -87,3 +137,27 @@ def visible_learners(user):
     if is_coach(user):
         return Learner.objects.filter(enrolments__coach=user).distinct()
     return Learner.objects.none()
+
+
+def visible_enrolments(user):
+    """Return the enrolments ``user`` may see: all for a lead, those they coach for a coach, none otherwise.
+
+    Returns an ``Enrolment`` queryset, for lists and for ``get_object_or_404`` (another
+    coach's enrolment is then a 404).
+    """
+    from cohorts.models import Enrolment
+
+    if is_lead(user):
+        return Enrolment.objects.all()
+    if is_coach(user):
+        return Enrolment.objects.filter(coach=user)
+    return Enrolment.objects.none()
+
+
+# Business impact, exports and the read-only API (issue 5): leads and heads of data read
+# impact and export; only leads record impact. The API is for leads and heads of data;
+# only a lead's token sees learners' names, emails and ULNs (others get pseudonyms).
+rules.add_perm("academy.view_impact", is_lead | is_head_of_data)
+rules.add_perm("academy.manage_impact", is_lead)
+rules.add_perm("academy.use_api", is_lead | is_head_of_data)
+rules.add_perm("academy.view_learner_identity_in_api", is_lead)

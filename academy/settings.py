@@ -14,6 +14,12 @@ Environment (all optional for local use):
   gunicorn workers); unset means the local-memory cache.
 - ``EMAIL_URL``: e.g. ``smtp://user:pass@host:587``; unset means the console backend.
 - ``SECURE_SSL_REDIRECT`` (bool, default True when ``DEBUG`` is off).
+- ``REQUIRE_MFA`` (bool, default False): apprenticeship leads and heads of data must set up
+  an authenticator app (TOTP) before using Academy.
+- ``ENTRA_TENANT_ID``, ``ENTRA_CLIENT_ID``, ``ENTRA_CLIENT_SECRET``: all three set turns on
+  single sign-on with Microsoft Entra ID (OpenID Connect); see docs/security.md.
+- ``ACADEMY_RETENTION_YEARS`` (int, default 6): learners are anonymised this many years after
+  their last enrolment ended (the nightly retention job).
 """
 import os
 from pathlib import Path
@@ -68,6 +74,13 @@ INSTALLED_APPS = [
     "simple_history",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
+    "csp",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
     "academy",
     "cohorts",
     "learners",
@@ -76,6 +89,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -85,6 +99,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "academy.middleware.MFARequiredMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
 ]
 
@@ -155,6 +170,61 @@ ACCOUNT_PRESERVE_USERNAME_CASING = False
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 8)
 SESSION_SAVE_EVERY_REQUEST = True  # expiry counts from the last request (inactivity)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+if REDIS_CACHE_URL:
+    # Sessions on the shared Redis cache, backed by the database so a Redis restart does
+    # not sign everyone out; every gunicorn worker sees the same sessions.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+
+# Sign-in rate limits (allauth, on the default cache: Redis in production, so the limits
+# hold across gunicorn workers). Format "amount/period/per": at most 5 failed sign-ins per
+# email address and 20 per IP address in 5 minutes; then the sign-in page says
+# "Too many failed sign-in attempts" until the window has passed.
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": "20/5m/ip,5/5m/key",
+    "reset_password": "20/m/ip,3/5m/key",
+}
+ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Academy] "
+# Number of reverse proxies in front of gunicorn that set X-Forwarded-For (for the IP
+# address in rate limits and the audit log). 0 trusts no header.
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
+# Multi-factor authentication (allauth.mfa): an authenticator app (TOTP) and recovery
+# codes only. With REQUIRE_MFA, leads and heads of data are sent to set one up
+# (academy.middleware.MFARequiredMiddleware).
+REQUIRE_MFA = env.bool("REQUIRE_MFA", default=False)
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_PASSKEY_LOGIN_ENABLED = False
+MFA_TOTP_ISSUER = env.str("MFA_TOTP_ISSUER", default="Academy")
+
+# Single sign-on with Microsoft Entra ID (OpenID Connect), only when configured. Nobody
+# signs up through it: the adapter connects a Microsoft account to an existing, active
+# user with the same email address, and refuses anyone else.
+SOCIALACCOUNT_ADAPTER = "academy.adapters.SocialAccountAdapter"
+SOCIALACCOUNT_AUTO_SIGNUP = False
+SOCIALACCOUNT_ONLY = False
+SOCIALACCOUNT_LOGIN_ON_GET = False
+SOCIALACCOUNT_STORE_TOKENS = False
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+ENTRA_TENANT_ID = env.str("ENTRA_TENANT_ID", default="")
+ENTRA_CLIENT_ID = env.str("ENTRA_CLIENT_ID", default="")
+ENTRA_CLIENT_SECRET = env.str("ENTRA_CLIENT_SECRET", default="")
+SOCIALACCOUNT_PROVIDERS = {"openid_connect": {"APPS": []}}
+if ENTRA_TENANT_ID and ENTRA_CLIENT_ID and ENTRA_CLIENT_SECRET:
+    SOCIALACCOUNT_PROVIDERS["openid_connect"]["APPS"].append(
+        {
+            "provider_id": "entra",
+            "name": "Microsoft",
+            "client_id": ENTRA_CLIENT_ID,
+            "secret": ENTRA_CLIENT_SECRET,
+            "settings": {
+                # The tenant's own issuer: only accounts of this organisation can sign in.
+                "server_url": f"https://login.microsoftonline.com/{ENTRA_TENANT_ID}/v2.0",
+                "token_auth_method": "client_secret_post",
+                "scope": ["openid", "email", "profile"],
+            },
+        }
+    )
 
 # --- Internationalisation: UK dates, Europe/London ------------------------------------
 LANGUAGE_CODE = "en-gb"
@@ -200,8 +270,44 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 60 * 60},
     },
 }
+# Privacy: the retention job (learners.privacy_tasks), not named in a tasks.py module.
+CELERY_IMPORTS = ["learners.privacy_tasks"]
+CELERY_BEAT_SCHEDULE["apply-retention-nightly"] = {
+    "task": "learners.privacy_tasks.apply_retention",
+    "schedule": 60 * 60 * 24,
+    "options": {"expires": 60 * 60},
+}
+# Coaches' morning reminder (learners.tasks): daily at 07:00 in CELERY_TIMEZONE (Europe/London).
+from celery.schedules import crontab  # noqa: E402
+
+CELERY_BEAT_SCHEDULE["send-coach-reminders-daily"] = {
+    "task": "learners.tasks.send_reminders",
+    "schedule": crontab(hour=7, minute=0),
+    "options": {"expires": 60 * 60 * 6},
+}
 
 # --- Security (production-safe when DEBUG is off) ----------------------------------
+# Content Security Policy (django-csp 4): no inline scripts anywhere; scripts, styles and
+# fonts only from our own static files. plotly.js would inject a <style> element; the
+# dashboard links plotly's rules as a static stylesheet marked "no-inline-styles" so it
+# does not (docs/security.md). img-src allows data: for the TOTP QR code allauth draws.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    },
+}
+if SOCIALACCOUNT_PROVIDERS["openid_connect"]["APPS"]:
+    # Browsers apply form-action to the redirect after the "Sign in with Microsoft" POST.
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["form-action"].append("https://login.microsoftonline.com")
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -226,3 +332,54 @@ LOGGING = {
 # --- Academy ------------------------------------------------------------------------
 # Cohorts with fewer learners than this are marked "too small to compare" (DESIGN.md).
 ACADEMY_SMALL_COHORT = 5
+# Privacy: learners are anonymised this many years after their last enrolment ended
+# (UK GDPR Art. 5(1)(e) storage limitation; the employer's retention schedule decides N).
+ACADEMY_RETENTION_YEARS = env.int("ACADEMY_RETENTION_YEARS", default=6)
+# The largest staff/ILR file the import accepts, in bytes (cohorts.imports.pipeline; issue 3).
+ACADEMY_IMPORT_MAX_BYTES = env.int("ACADEMY_IMPORT_MAX_BYTES", default=10 * 1024 * 1024)
+# The scale benchmark's bare view at /bench/bare/ (outcomes.bench): off unless set, and
+# only ever set by ``python manage.py benchmark`` for its own gunicorn.
+ACADEMY_BENCH_VIEWS = env.bool("ACADEMY_BENCH_VIEWS", default=False)
+
+# --- Business impact, exports and the read-only API (issue 5) -------------------------
+# Hours saved a year are turned into pounds on the value-for-the-levy page only with an
+# hourly cost: this default (pounds an hour, e.g. 25.50) or the page's own input. Unset: none.
+ACADEMY_HOURLY_COST_GBP = env.str("ACADEMY_HOURLY_COST_GBP", default="") or None
+# Chart PNGs: "auto" (kaleido with a headless Chromium, else matplotlib), "kaleido" or
+# "matplotlib". ACADEMY_CHROME_PATH (or kaleido's own BROWSER_PATH) names the browser.
+ACADEMY_CHART_RENDERER = env.str("ACADEMY_CHART_RENDERER", default="auto")
+ACADEMY_CHROME_PATH = env.str("ACADEMY_CHROME_PATH", default="")
+# API: the largest page a client may ask for (a larger page_size is capped to it).
+ACADEMY_API_MAX_PAGE_SIZE = 500
+# Key of the learners' pseudonyms in the API (HMAC); empty means SECRET_KEY.
+ACADEMY_PSEUDONYM_KEY = env.str("ACADEMY_PSEUDONYM_KEY", default="")
+REST_FRAMEWORK = {
+    # Token first: a request without valid credentials gets 401 with "WWW-Authenticate: Token".
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["outcomes.api.permissions.CanUseApi"],
+    "DEFAULT_PAGINATION_CLASS": "outcomes.api.pagination.ApiPagination",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_VERSIONING_CLASS": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Academy read-only API",
+    "DESCRIPTION": (
+        "Cohorts, enrolments, end-point assessment results and cohort metrics, for tools such as Power BI. "
+        "Authenticate with `Authorization: Token <key>` (create one at /api/token/). Lists are paginated "
+        "(`page`, `page_size` up to 500) and filtered like the dashboard (`cohort`, `standard`, `level`, "
+        "`team`, `coach`, `from`, `to`)."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["outcomes.api.permissions.CanUseApi"],
+    "SERVE_AUTHENTICATION": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "SCHEMA_PATH_PREFIX": "/api/",
+}

@@ -1,4 +1,5 @@
 """URL wiring: each app's urls, allauth's account pages, the admin."""
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -8,6 +9,18 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/", include("allauth.urls")),
     path("learners/", include("learners.urls")),
+    path("teams/", include("learners.team_urls")),
+    path("cohorts/", include("cohorts.urls")),
+    path("enrolments/", include("cohorts.enrolment_urls")),
+    path("dashboard/exports/", include("outcomes.export_urls")),
     path("dashboard/", include("outcomes.urls")),
+    path("impact/", include("outcomes.impact_urls")),
+    path("api/", include("outcomes.api.urls")),
+    path("privacy/", include("learners.privacy_urls")),
+    path("coach/", include("learners.coach_urls")),
+    path("imports/", include("cohorts.import_urls")),
     path("admin/", admin.site.urls),
 ]
+
+if settings.ACADEMY_BENCH_VIEWS:  # the scale benchmark's bare view; never on otherwise
+    urlpatterns.append(path("bench/", include("outcomes.bench.urls")))

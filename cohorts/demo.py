@@ -674,6 +674,8 @@ def seed_demo(*, password: str) -> DemoReport:
             ],
             batch_size=SESSION_BATCH_SIZE,
         )
+        importlib.import_module("learners.demo").seed_reviews_and_activities(enrolments=enrolment_rows)
+        importlib.import_module("outcomes.demo").seed_impact_records(recorded_by=lead)
 
     metrics_recomputed = _recompute_metrics()
     by_status: dict[str, int] = {}

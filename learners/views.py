@@ -1,30 +1,182 @@
-"""Learner pages: a lead sees every learner; a coach sees only their own (others are 404)."""
-from django.core.paginator import Paginator
-from django.db.models import Count, Max, Prefetch, Q
-from django.shortcuts import get_object_or_404, render
+"""Learner and team pages.
 
+A lead sees and manages every learner and team; a coach sees only their own learners,
+read-only (others are 404); a head of data gets 403 (no learner-level pages).
+Views parse input, ask ``academy.rules``, call a service and render; after a POST they
+redirect with a success message.
+"""
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Count, DecimalField, Max, OuterRef, Prefetch, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+
+from academy import audit
+from academy.audit import record_learner_read
+from academy.concurrency import StaleEdit
 from academy.decorators import perm_required
+from academy.models import AuditEvent, Team
 from academy.rules import visible_learners
-from cohorts.models import Enrolment
+from cohorts.exports import (
+    CSV_CONTENT_TYPE,
+    LEARNER_COLUMNS,
+    XLSX_CONTENT_TYPE,
+    learner_rows,
+    write_csv,
+    write_xlsx,
+)
+from cohorts.forms import EnrolmentFilterForm
+from cohorts.models import Enrolment, EnrolmentStatusChange
+
+from .forms import LearnerForm, TeamFilterForm, TeamForm
+from .models import CoachingSession, Learner
+from .services import change_history, filter_learners, update_with_version
 
 PAGE_SIZE = 25
+EXPORT_CHUNK = 2000
+
+
+# --- Shared helpers ----------------------------------------------------------------
+
+
+def _or_blank(value):
+    return "(blank)" if value in (None, "") else value
+
+
+def stale_edit_form(form_class, request: HttpRequest, current, *, what: str):
+    """Return ``form_class`` bound to the user's entries with a message about someone else's save.
+
+    Nothing is lost: the page shows the user's entries and, next to them, what is saved
+    now (``form.stale_differences``: label, saved value, your entry). The hidden version
+    becomes the current one, so saving again is a deliberate choice to overwrite.
+    """
+    data = request.POST.copy()
+    data["version"] = current.version
+    form = form_class(data, instance=current)
+    saved_values = {name: getattr(current, name, None) for name in form.fields}  # before validation edits it
+    form.is_valid()
+    differences = []
+    for name, field in form.fields.items():
+        if name == "version" or name not in getattr(form, "cleaned_data", {}):
+            continue
+        saved = saved_values[name]
+        mine = form.cleaned_data[name]
+        if (saved or "") != (mine or ""):
+            differences.append((field.label, _or_blank(saved), _or_blank(mine)))
+    form.stale_differences = differences
+    form.add_error(
+        None,
+        f"Someone else changed this {what} while you were editing it, so your changes have not been saved. "
+        "Check what they saved, then save again to keep your entries.",
+    )
+    return form
+
+
+def _audit_export(request: HttpRequest, *, what: str, fmt: str, count: int) -> None:
+    audit.record(
+        request=request,
+        action=AuditEvent.Action.EXPORT,
+        detail={"what": what, "format": fmt, "rows": count, "filters": {k: v for k, v in request.GET.items() if v}},
+    )
+
+
+def export_response(request: HttpRequest, *, rows, columns, name: str, fmt: str, what: str) -> HttpResponse:
+    """Return the queryset ``rows`` as a CSV or XLSX download named ``academy-<name>-<date>.<fmt>``, and audit it.
+
+    Rows are read in chunks of ``EXPORT_CHUNK``; ``fmt`` is "csv" or "xlsx".
+    """
+    count = 0
+
+    def counted():
+        nonlocal count
+        # Read in chunks (prefetches run per chunk), so memory does not grow with the list.
+        for row in rows.iterator(chunk_size=EXPORT_CHUNK):
+            count += 1
+            yield row
+
+    stamp = f"{timezone.localdate():%Y-%m-%d}"
+    if fmt == "xlsx":
+        body = write_xlsx(counted(), columns, title=name.capitalize())
+        response = HttpResponse(body, content_type=XLSX_CONTENT_TYPE)
+    else:
+        body = write_csv(counted(), columns)
+        response = HttpResponse(body, content_type=CSV_CONTENT_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="academy-{name}-{stamp}.{fmt}"'
+    _audit_export(request, what=what, fmt=fmt, count=count)
+    return response
+
+
+# --- Learners ----------------------------------------------------------------------
+
+
+def _filtered_learners(request: HttpRequest):
+    """Return (filter form, learners the user may see matching the GET filters)."""
+    form = EnrolmentFilterForm(request.GET or None, user=request.user)
+    values = form.filters() if request.GET else {}
+    coach = request.user if request.user.is_coach else values.get("coach")
+    learners = filter_learners(
+        visible_learners(request.user),
+        query=values.get("q") or "",
+        team=values.get("team"),
+        standard=values.get("standard"),
+        cohort=values.get("cohort"),
+        status=values.get("status") or "",
+        coach=coach,
+    )
+    return form, learners.order_by("last_name", "first_name", "id")
 
 
 @perm_required("academy.view_learner_list")
-def learner_list(request):
-    """List the learners the user may see, searchable by name, email, employee number or ULN."""
-    query = request.GET.get("q", "").strip()
-    learners = visible_learners(request.user).with_team()
-    if query:
-        learners = learners.filter(
-            Q(first_name__icontains=query)
-            | Q(last_name__icontains=query)
-            | Q(work_email__icontains=query)
-            | Q(employee_number__iexact=query)
-            | Q(uln=query)
-        )
-    page = Paginator(learners.order_by("last_name", "first_name", "id"), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "learners/list.html", {"page": page, "query": query})
+def learner_list(request: HttpRequest) -> HttpResponse:
+    """List the learners the user may see: search, filters (team, standard, cohort, status, coach), 25 a page.
+
+    Queries do not grow with the rows: the page of learners with teams, then one
+    prefetch of their enrolments with cohorts.
+    """
+    form, learners = _filtered_learners(request)
+    shown = Enrolment.objects.select_related("cohort").order_by("cohort__start_date", "id")
+    if request.user.is_coach:
+        shown = shown.filter(coach=request.user)
+    learners = learners.select_related("team").prefetch_related(
+        Prefetch("enrolments", queryset=shown, to_attr="listed_enrolments")
+    )
+    page = Paginator(learners, PAGE_SIZE).get_page(request.GET.get("page"))
+    filtered = any(v for k, v in request.GET.items() if k != "page")
+    return render(
+        request,
+        "learners/list.html",
+        {
+            "page": page,
+            "form": form,
+            "query": request.GET.get("q", "").strip(),
+            "filtered": filtered,
+            "query_string": request.GET.urlencode(),
+            "can_manage": request.user.has_perm("academy.manage_academy"),
+            "can_export": request.user.has_perm("academy.export_learners"),
+        },
+    )
+
+
+@perm_required("academy.export_learners")
+def learner_export_csv(request: HttpRequest) -> HttpResponse:
+    """Download the filtered learner list as CSV (formula-safe, ISO dates)."""
+    _, learners = _filtered_learners(request)
+    return export_response(
+        request, rows=learner_rows(learners), columns=LEARNER_COLUMNS, name="learners", fmt="csv", what="learners"
+    )
+
+
+@perm_required("academy.export_learners")
+def learner_export_xlsx(request: HttpRequest) -> HttpResponse:
+    """Download the filtered learner list as an Excel workbook (formula-safe, real dates)."""
+    _, learners = _filtered_learners(request)
+    return export_response(
+        request, rows=learner_rows(learners), columns=LEARNER_COLUMNS, name="learners", fmt="xlsx", what="learners"
+    )
 
 
 def _get_learner_for_user(request, pk):
@@ -33,19 +185,125 @@ def _get_learner_for_user(request, pk):
 
 
 @perm_required("academy.view_learner_list")
-def learner_detail(request, pk):
-    """Show one learner: enrolments with status, coach, coaching summary and EPA results."""
+def learner_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """Show one learner: details, each enrolment with status, status history, coaching summary and EPA results.
+
+    Leads also see the change history of the learner's record.
+    """
     learner = _get_learner_for_user(request, pk)
+    record_learner_read(request, learner)  # audit: anyone but the learner's coach
+    otj_logged = (
+        CoachingSession.objects.filter(enrolment=OuterRef("pk"), attendance="attended")
+        .values("enrolment")
+        .annotate(total=Sum("otj_hours"))
+        .values("total")
+    )
     enrolments = (
         Enrolment.objects.filter(learner=learner)
         .select_related("cohort__standard", "coach")
-        .prefetch_related("assessment_results")
+        .prefetch_related(
+            "assessment_results",
+            Prefetch(
+                "status_changes",
+                queryset=EnrolmentStatusChange.objects.select_related("changed_by").order_by(
+                    "effective_date", "changed_at", "id"
+                ),
+            ),
+        )
         .annotate(
             sessions_attended=Count("coaching_sessions", filter=Q(coaching_sessions__attendance="attended")),
             last_session=Max("coaching_sessions__date", filter=Q(coaching_sessions__attendance="attended")),
+            coaching_otj_hours=Coalesce(
+                Subquery(otj_logged, output_field=DecimalField()), Value(0), output_field=DecimalField()
+            ),
         )
         .order_by("cohort__start_date", "id")
     )
     if request.user.is_coach:
         enrolments = enrolments.filter(coach=request.user)
-    return render(request, "learners/detail.html", {"learner": learner, "enrolments": enrolments})
+    can_manage = request.user.has_perm("academy.manage_academy")
+    history = change_history(learner.history.select_related("history_user")) if can_manage else []
+    return render(
+        request,
+        "learners/detail.html",
+        {"learner": learner, "enrolments": enrolments, "can_manage": can_manage, "history": history},
+    )
+
+
+@perm_required("academy.manage_academy")
+def learner_create(request: HttpRequest) -> HttpResponse:
+    """Add a learner; on success go to their page to enrol them on a cohort."""
+    form = LearnerForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        learner = form.save()
+        messages.success(request, f"{learner.full_name} was added. Now enrol them on a cohort.")
+        return redirect(learner)
+    return render(request, "learners/form.html", {"form": form, "learner": None})
+
+
+@perm_required("academy.manage_academy")
+def learner_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Edit a learner's details; a save that lost a race with another user's save is refused (nothing lost)."""
+    learner = get_object_or_404(Learner.objects.with_team(), pk=pk)
+    form = LearnerForm(request.POST or None, instance=learner)
+    if request.method == "POST" and form.is_valid():
+        try:
+            update_with_version(form.instance, expected_version=form.cleaned_data["version"] or 0)
+        except StaleEdit as stale:
+            form = stale_edit_form(LearnerForm, request, stale.current, what="learner")
+        else:
+            messages.success(request, f"{learner.full_name}'s details were saved.")
+            return redirect(learner)
+    return render(request, "learners/form.html", {"form": form, "learner": learner})
+
+
+# --- Teams -------------------------------------------------------------------------
+
+
+@perm_required("academy.manage_academy")
+def team_list(request: HttpRequest) -> HttpResponse:
+    """List teams with their number of learners (one query), searchable, 25 a page."""
+    form = TeamFilterForm(request.GET or None)
+    query = request.GET.get("q", "").strip()
+    teams = Team.objects.annotate(learner_count=Count("learners")).order_by("name")
+    if query:
+        teams = teams.filter(Q(name__icontains=query) | Q(directorate__icontains=query))
+    page = Paginator(teams, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "learners/team_list.html", {"page": page, "form": form, "query": query})
+
+
+@perm_required("academy.manage_academy")
+def team_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """Show a team and its learners, 25 a page."""
+    team = get_object_or_404(Team, pk=pk)
+    learners = team.learners.order_by("last_name", "first_name", "id")
+    page = Paginator(learners, PAGE_SIZE).get_page(request.GET.get("page"))
+    history = change_history(team.history.select_related("history_user"))
+    return render(request, "learners/team_detail.html", {"team": team, "page": page, "history": history})
+
+
+@perm_required("academy.manage_academy")
+def team_create(request: HttpRequest) -> HttpResponse:
+    """Add a team."""
+    form = TeamForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        team = form.save()
+        messages.success(request, f"The team {team.name} was added.")
+        return redirect("teams:detail", pk=team.pk)
+    return render(request, "learners/team_form.html", {"form": form, "team": None})
+
+
+@perm_required("academy.manage_academy")
+def team_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Edit a team's name or directorate; a stale save is refused."""
+    team = get_object_or_404(Team, pk=pk)
+    form = TeamForm(request.POST or None, instance=team)
+    if request.method == "POST" and form.is_valid():
+        try:
+            update_with_version(form.instance, expected_version=form.cleaned_data["version"] or 0)
+        except StaleEdit as stale:
+            form = stale_edit_form(TeamForm, request, stale.current, what="team")
+        else:
+            messages.success(request, f"The team {team.name} was saved.")
+            return redirect("teams:detail", pk=team.pk)
+    return render(request, "learners/team_form.html", {"form": form, "team": team})

@@ -187,14 +187,209 @@ def coaching_hours_figure(rows: list[dict]) -> dict:
     return _as_dict(fig)
 
 
-def dashboard_figures(rows: list[dict]) -> dict[str, dict]:
-    """Return every dashboard figure by element id: grades, the three rates, coaching hours."""
+def dashboard_figures(rows: list[dict], measures: tuple[str, ...] | None = None) -> dict[str, dict]:
+    """Return every dashboard figure by element id: grades, a rate chart per measure, coaching hours.
+
+    ``measures`` defaults to the three headline measures (``presentation.MEASURE_ORDER``);
+    the dashboard page passes ``ALL_MEASURES`` to add the pass rate.
+    """
+    if measures is None:
+        measures = (DISTINCTION_MERIT_SHARE, ACHIEVEMENT_RATE, FIRST_ATTEMPT_PASS_RATE)
     return {
         "chart-grades": grade_distribution_figure(rows),
         **{
             CHART_IDS[measure]: rate_interval_figure(rows, measure)
-            for measure in (DISTINCTION_MERIT_SHARE, ACHIEVEMENT_RATE, FIRST_ATTEMPT_PASS_RATE)
+            for measure in measures
         },
         "chart-coaching": coaching_hours_figure(rows),
     }
 
+
+
+# --- Standards and levels: forest plot --------------------------------------------------
+
+
+def forest_figure(rows: list[dict], measure: str) -> dict:
+    """Return a forest plot of ``measure``: one line per row (standard totals and cohorts), against national marks.
+
+    ``rows`` are ``snapshot_row``-shaped dicts (label, rates) in display order (top to
+    bottom). Traces: "Rate (95% interval)" — markers at ``rate × 100`` with asymmetric
+    horizontal error bars to the Wilson bounds, for rows with results; "National figure" —
+    a black vertical tick per row at the national rate of the benchmark that row was
+    compared with (standard, else level, else all standards). Rows without results are
+    left out; the y axis keeps the given order.
+    """
+    label = MEASURES[measure]["label"]
+    shown = [(row["label"], _rate(row, measure)) for row in rows]
+    shown = [(name, rate) for name, rate in shown if rate.has_results]
+    names = [name for name, _ in shown]
+    fig = go.Figure(layout=_layout(
+        f"{label}: cohorts against the national figure",
+        xaxis={"title": {"text": f"{label} (%)"}, "range": [0, 100], "ticksuffix": "%"},
+        yaxis={"type": "category", "autorange": "reversed", "automargin": True, "categoryorder": "array",
+               "categoryarray": names},
+        height=max(320, 60 + 34 * len(names)),
+        margin={"t": 60, "r": 20, "b": 80, "l": 20},
+    ))
+    fig.add_trace(go.Scatter(
+        name="Rate (95% interval)",
+        y=names,
+        x=[round(rate.rate * 100, 2) for _, rate in shown],
+        mode="markers",
+        marker={"color": RATE_COLOUR, "size": 11, "symbol": "square"},
+        error_x={
+            "type": "data",
+            "symmetric": False,
+            "array": [round(((rate.ci_high if rate.ci_high is not None else rate.rate) - rate.rate) * 100, 2)
+                      for _, rate in shown],
+            "arrayminus": [round((rate.rate - (rate.ci_low if rate.ci_low is not None else rate.rate)) * 100, 2)
+                           for _, rate in shown],
+            "color": RATE_COLOUR,
+            "thickness": 2,
+            "width": 6,
+        },
+        customdata=[[rate.numerator, rate.denominator, rate.ci_text] for _, rate in shown],
+        hovertemplate="%{y}<br>%{x:.1f}% (%{customdata[0]} of %{customdata[1]})<br>"
+                      "95% interval %{customdata[2]}<extra></extra>",
+    ))
+    benchmarked = [(name, rate) for name, rate in shown if rate.benchmark_rate is not None]
+    if benchmarked:
+        fig.add_trace(go.Scatter(
+            name="National figure used for the row",
+            y=[name for name, _ in benchmarked],
+            x=[round(rate.benchmark_rate * 100, 2) for _, rate in benchmarked],
+            mode="markers",
+            marker={"color": NATIONAL_COLOUR, "symbol": "line-ns-open", "size": 22, "line": {"width": 3}},
+            customdata=[[benchmark_label(rate), (rate.benchmark or {}).get("scope_label", "")]
+                        for _, rate in benchmarked],
+            hovertemplate="%{y}<br>%{customdata[0]}<br>Scope: %{customdata[1]}<extra></extra>",
+        ))
+    note = ""
+    if not benchmarked:
+        note = ("No national distinction and merit figure is published in our sources."
+                if measure == DISTINCTION_MERIT_SHARE else f"No {MEASURES[measure]['national_name']} is loaded.")
+    if not names:
+        note = (note + " " if note else "") + "No results yet."
+    if note:
+        fig.add_annotation(text=note, xref="paper", yref="paper", x=0, y=1.02, xanchor="left", yanchor="bottom",
+                           showarrow=False, font={"size": 14, "color": TEXT_COLOUR})
+    return _as_dict(fig)
+
+
+# --- Trends ------------------------------------------------------------------------------
+
+
+def monthly_intake_figure(months: list[dict]) -> dict:
+    """Return a bar chart of enrolments started per month; ``months`` items have ``label`` and ``started``."""
+    fig = go.Figure(layout=_layout(
+        "Intake by month",
+        xaxis={"title": {"text": "Month started"}, "type": "category", "automargin": True},
+        yaxis={"title": {"text": "Enrolments started"}, "rangemode": "tozero", "tickformat": "d"},
+        showlegend=False,
+    ))
+    fig.add_trace(go.Bar(
+        name="Enrolments started",
+        x=[m["label"] for m in months],
+        y=[int(m["started"]) for m in months],
+        marker={"color": HOURS_COLOUR},
+        hovertemplate="%{x}<br>%{y} started<extra></extra>",
+    ))
+    return _as_dict(fig)
+
+
+def monthly_results_figure(months: list[dict]) -> dict:
+    """Return stacked bars of first-attempt EPA grades per month (``months`` items: label and grade counts)."""
+    fig = go.Figure(layout=_layout(
+        "First-attempt end-point assessment results by month",
+        barmode="stack",
+        legend={"orientation": "h", "y": -0.3, "traceorder": "normal"},
+        xaxis={"title": {"text": "Month of the result"}, "type": "category", "automargin": True},
+        yaxis={"title": {"text": "First-attempt results"}, "rangemode": "tozero", "tickformat": "d"},
+    ))
+    for key, name, colour, pattern in GRADES:
+        fig.add_trace(go.Bar(
+            name=name,
+            x=[m["label"] for m in months],
+            y=[int(m.get(key) or 0) for m in months],
+            marker={"color": colour, "line": {"color": "#ffffff", "width": 1},
+                    "pattern": {"shape": pattern, "fgcolor": "#ffffff", "fillmode": "overlay", "solidity": 0.3}},
+            hovertemplate=f"%{{x}}<br>{name}: %{{y}}<extra></extra>",
+        ))
+    return _as_dict(fig)
+
+
+def share_over_time_figure(rows: list[dict], measure: str = DISTINCTION_MERIT_SHARE) -> dict:
+    """Return each cohort's ``measure`` (in %) with its 95% interval, placed at the cohort's start date.
+
+    ``rows`` are cohort rows with ``cohort`` (for ``start_date``); cohorts with no results
+    are left out. Shows whether later intakes do better than earlier ones.
+    """
+    label = MEASURES[measure]["label"]
+    shown = [(row, _rate(row, measure)) for row in rows if row.get("cohort") is not None]
+    shown = [(row, rate) for row, rate in shown if rate.has_results]
+    fig = go.Figure(layout=_layout(
+        f"{label} by cohort, over time",
+        xaxis={"title": {"text": "Cohort start date"}, "type": "date"},
+        yaxis={"title": {"text": f"{label} (%)"}, "range": [0, 100], "ticksuffix": "%"},
+    ))
+    fig.add_trace(go.Scatter(
+        name="Cohort (95% interval)",
+        x=[row["cohort"].start_date.isoformat() for row, _ in shown],
+        y=[round(rate.rate * 100, 2) for _, rate in shown],
+        mode="markers+lines",
+        line={"color": RATE_COLOUR, "width": 1, "dash": "dot"},
+        marker={"color": RATE_COLOUR, "size": 11},
+        error_y={
+            "type": "data",
+            "symmetric": False,
+            "array": [round((rate.ci_high - rate.rate) * 100, 2) for _, rate in shown],
+            "arrayminus": [round((rate.rate - rate.ci_low) * 100, 2) for _, rate in shown],
+            "color": RATE_COLOUR,
+        },
+        customdata=[[row["label"], rate.numerator, rate.denominator] for row, rate in shown],
+        hovertemplate="%{customdata[0]}<br>%{y:.1f}% (%{customdata[1]} of %{customdata[2]})<extra></extra>",
+    ))
+    if not shown:
+        fig.add_annotation(text="No cohort has results yet.", xref="paper", yref="paper", x=0, y=1.02,
+                           xanchor="left", yanchor="bottom", showarrow=False)
+    return _as_dict(fig)
+
+
+# --- Teams and coaching ------------------------------------------------------------------
+
+
+def teams_figure(rows: list[dict]) -> dict:
+    """Return grouped horizontal bars of enrolments and completions per team (teams taking part only)."""
+    names = [row["label"] for row in rows]
+    fig = go.Figure(layout=_layout(
+        "Enrolments and completions by team",
+        barmode="group",
+        xaxis={"title": {"text": "Learners"}, "rangemode": "tozero", "tickformat": "d"},
+        yaxis={"type": "category", "autorange": "reversed", "automargin": True},
+        height=max(320, 80 + 40 * len(names)),
+        margin={"t": 60, "r": 20, "b": 80, "l": 20},
+    ))
+    for key, name, colour in (("enrolled", "Enrolled", "#1d70b8"), ("completed", "Completed", "#003078")):
+        fig.add_trace(go.Bar(
+            name=name, orientation="h", y=names, x=[int(row[key]) for row in rows], marker={"color": colour},
+            hovertemplate=f"%{{y}}<br>{name}: %{{x}}<extra></extra>",
+        ))
+    return _as_dict(fig)
+
+
+def per_learner_figure(rows: list[dict], *, title: str, axis: str) -> dict:
+    """Return bars of coaching hours per enrolled learner for each row (cohorts or coaches)."""
+    fig = go.Figure(layout=_layout(
+        title,
+        xaxis={"title": {"text": axis}, "automargin": True, "type": "category"},
+        yaxis={"title": {"text": "Coaching hours per enrolled learner"}, "rangemode": "tozero"},
+        showlegend=False,
+    ))
+    fig.add_trace(go.Bar(
+        name="Coaching hours per learner",
+        x=[row["label"] for row in rows],
+        y=[round(row["hours_per_learner"] or 0, 1) for row in rows],
+        marker={"color": HOURS_COLOUR},
+        hovertemplate="%{x}<br>%{y:.1f} hours per learner<extra></extra>",
+    ))
+    return _as_dict(fig)

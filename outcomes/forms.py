@@ -159,3 +159,27 @@ class NationalBenchmarkForm(forms.ModelForm):
                 return
             errors = forms.ValidationError(kept)
         super()._update_errors(errors)
+
+
+def benchmark_form_for_edit(instance: NationalBenchmark, data=None) -> NationalBenchmarkForm:
+    """Return the benchmark form for editing ``instance``, its stored fraction shown as a percentage (0.6050 → 60.5)."""
+    initial = {}
+    if instance.rate is not None:
+        initial["rate"] = (instance.rate * 100).normalize()
+    return NationalBenchmarkForm(data, instance=instance, initial=initial)
+
+
+class NartUploadForm(forms.Form):
+    """Upload a DfE national achievement rate tables (NARTs) CSV in its published layout."""
+
+    file = forms.FileField(
+        label="NARTs file (CSV)",
+        help_text="The CSV as downloaded from Explore Education Statistics, up to 50 MB.",
+        error_messages={"required": "Choose a CSV file to upload", "empty": "The file is empty"},
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if not upload.name.lower().endswith(".csv"):
+            raise forms.ValidationError("The file must be a CSV file")
+        return upload

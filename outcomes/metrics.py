@@ -10,29 +10,45 @@ Frames (dtypes fixed by ``_frame``):
 
 - cohorts: ``id``, ``standard_id``, ``level`` (int64)
 - enrolments: ``id``, ``cohort_id`` (int64), ``status`` (str), ``planned_end_date``,
-  ``actual_end_date`` (datetime64, NaT when empty), ``planned_otj_hours`` (float64, hours)
+  ``actual_end_date`` (datetime64, NaT when empty), ``planned_otj_hours`` (float64, hours),
+  ``team_id`` (int64, the learner's team), ``coach_id`` (Int64, NA without a coach),
+  ``start_date`` (datetime64)
 - results: ``enrolment_id``, ``cohort_id`` (int64), ``grade`` (str), ``date`` (datetime64),
-  ``attempt`` (int64)
-- sessions: attended coaching sessions already summed per cohort by the database:
-  ``cohort_id`` (int64), ``coaching_sessions`` (int64), ``minutes`` (float64),
-  ``otj_hours_logged`` (float64, hours). Summing in SQL keeps the job's memory flat at
-  a million sessions; the result is the same as a pandas groupby.
+  ``attempt`` (int64), ``team_id`` (int64), ``coach_id`` (Int64)
+- sessions: attended coaching sessions already summed by the database per cohort, team and
+  (assigned) coach: ``cohort_id``, ``team_id`` (int64), ``coach_id`` (Int64),
+  ``coaching_sessions`` (int64), ``minutes`` (float64), ``otj_hours_logged`` (float64,
+  hours). Summing in SQL keeps the job's memory flat at a million sessions; the result is
+  the same as a pandas groupby.
+  Off-the-job training other than coaching (``learners.OffTheJobActivity``) is summed the
+  same way by a second query and appended as rows with 0 sessions and 0 minutes, so
+  ``otj_hours_logged`` counts both.
+
+Grouping other than by cohort (team, coach, standard) reuses the same pure functions:
+``group_counts(frames, by="team_id")`` relabels each frame's ``cohort_id`` with the chosen
+column. ``live_metrics(filters)`` computes unsaved snapshots over a filtered set (dashboard
+filters, ``outcomes.filters.DashboardFilters``) with the same constant number of queries.
 """
 import logging
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import pandas as pd
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
 
 from academy.dates import academic_year_label, parse_academic_year
 from cohorts.models import Cohort, Enrolment
-from learners.models import CoachingSession
+from learners.models import CoachingSession, OffTheJobActivity
 from outcomes.benchmarking import load_benchmarks, match_benchmark
 from outcomes.models import AssessmentResult, CohortMetrics, NationalBenchmark
 from outcomes.stats import binomial_test, wilson_interval
+
+if TYPE_CHECKING:  # pragma: no cover
+    from outcomes.filters import DashboardFilters
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +72,11 @@ COUNT_FIELDS = (
 HOUR_FIELDS = ("coaching_hours", "otj_hours_logged", "otj_hours_planned")
 # Start year (2023 for "2023/24") of the academic year each family of measures is counted in.
 YEAR_FIELDS = ("achievement_year", "epa_year")
-MEASURES = ("achievement_rate", "first_attempt_pass_rate", "distinction_merit_share")
+MEASURES = ("achievement_rate", "first_attempt_pass_rate", "distinction_merit_share", "pass_rate")
+# Group id for enrolments with no coach assigned, in ``group_counts(by="coach_id")``.
+NO_COACH = 0
+# Cache key holding the start time (ISO) of a recompute while it runs (``recompute_status``).
+RUNNING_KEY = "outcomes:recompute:running"
 
 PASSING_GRADES = [str(g) for g in AssessmentResult.PASSING_GRADES]
 S = Enrolment.Status
@@ -69,6 +89,9 @@ ENROLMENT_COLUMNS = {
     "planned_end_date": "datetime64[ns]",
     "actual_end_date": "datetime64[ns]",
     "planned_otj_hours": "float64",
+    "team_id": "int64",
+    "coach_id": "Int64",
+    "start_date": "datetime64[ns]",
 }
 RESULT_COLUMNS = {
     "enrolment_id": "int64",
@@ -76,9 +99,13 @@ RESULT_COLUMNS = {
     "grade": "str",
     "date": "datetime64[ns]",
     "attempt": "int64",
+    "team_id": "int64",
+    "coach_id": "Int64",
 }
 SESSION_COLUMNS = {
     "cohort_id": "int64",
+    "team_id": "int64",
+    "coach_id": "Int64",
     "coaching_sessions": "int64",
     "minutes": "float64",
     "otj_hours_logged": "float64",
@@ -109,40 +136,138 @@ def _academic_year_start(dates: pd.Series) -> pd.Series:
     return (dates.dt.year - (dates.dt.month < 8).astype("int64")).astype("Int64")
 
 
-def load_frames(*, cohort_id: int | None = None) -> dict[str, pd.DataFrame]:
+def _enrolment_filter(filters: "DashboardFilters | None", prefix: str = ""):
+    """Return ``Q`` limiting rows (enrolments, or rows reached through ``prefix`` "enrolment__") to ``filters``.
+
+    The date range is not applied here: it means something different per table
+    (``load_frames``).
+    """
+    from django.db.models import Q
+
+    q = Q()
+    if filters is None:
+        return q
+    if filters.cohort_id is not None:
+        q &= Q(**{f"{prefix}cohort_id": filters.cohort_id})
+    if filters.standard_id is not None:
+        q &= Q(**{f"{prefix}cohort__standard_id": filters.standard_id})
+    if filters.level is not None:
+        q &= Q(**{f"{prefix}cohort__standard__level": filters.level})
+    if filters.team_id is not None:
+        q &= Q(**{f"{prefix}learner__team_id": filters.team_id})
+    if filters.coach_id is not None:
+        q &= Q(**{f"{prefix}coach_id": filters.coach_id})
+    return q
+
+
+def load_frames(*, cohort_id: int | None = None, filters: "DashboardFilters | None" = None) -> dict[str, pd.DataFrame]:
     """Read the tables the job needs, one query each; ``cohort_id`` limits all but cohorts to one cohort.
 
-    Returns a dict of the frames described in the module docstring: ``cohorts`` (always
-    every cohort: the all-cohorts row needs their levels), ``enrolments``, ``results``,
-    ``sessions``.
+    Returns a dict of the frames described in the module docstring: ``cohorts`` (every
+    cohort, or with ``filters`` the cohorts of the filtered standard, level or cohort: the
+    all-cohorts row needs their levels), ``enrolments``, ``results``, ``sessions``.
+
+    ``filters`` (``outcomes.filters.DashboardFilters``) limits enrolments, results and
+    sessions to the filtered cohort, standard, level, team (the learner's) and coach (the
+    enrolment's). Its date range keeps enrolments in learning at some time in the range
+    (started on or before its end; not ended before its start), results dated in the range
+    and sessions held in the range. Still one query per table.
     """
-    enrolments = Enrolment.objects.order_by()
-    results = AssessmentResult.objects.order_by()
-    sessions = CoachingSession.objects.order_by().filter(attendance=CoachingSession.Attendance.ATTENDED)
+    enrolments = Enrolment.objects.order_by().filter(_enrolment_filter(filters))
+    results = AssessmentResult.objects.order_by().filter(_enrolment_filter(filters, "enrolment__"))
+    sessions = (
+        CoachingSession.objects.order_by()
+        .filter(attendance=CoachingSession.Attendance.ATTENDED)
+        .filter(_enrolment_filter(filters, "enrolment__"))
+    )
+    cohorts = Cohort.objects.order_by("id")
     if cohort_id is not None:
         enrolments = enrolments.filter(cohort_id=cohort_id)
         results = results.filter(enrolment__cohort_id=cohort_id)
         sessions = sessions.filter(enrolment__cohort_id=cohort_id)
+    if filters is not None:
+        from django.db.models import Q
+
+        if filters.date_from is not None:
+            enrolments = enrolments.filter(Q(actual_end_date__isnull=True) | Q(actual_end_date__gte=filters.date_from))
+            results = results.filter(date__gte=filters.date_from)
+            sessions = sessions.filter(date__gte=filters.date_from)
+        if filters.date_to is not None:
+            enrolments = enrolments.filter(start_date__lte=filters.date_to)
+            results = results.filter(date__lte=filters.date_to)
+            sessions = sessions.filter(date__lte=filters.date_to)
+        if filters.cohort_id is not None:
+            cohorts = cohorts.filter(pk=filters.cohort_id)
+        if filters.standard_id is not None:
+            cohorts = cohorts.filter(standard_id=filters.standard_id)
+        if filters.level is not None:
+            cohorts = cohorts.filter(standard__level=filters.level)
     return {
-        "cohorts": _frame(
-            Cohort.objects.order_by("id").values_list("id", "standard_id", "standard__level"), COHORT_COLUMNS
-        ),
+        "cohorts": _frame(cohorts.values_list("id", "standard_id", "standard__level"), COHORT_COLUMNS),
         "enrolments": _frame(
             enrolments.values_list(
-                "id", "cohort_id", "status", "planned_end_date", "actual_end_date", "planned_otj_hours"
+                "id",
+                "cohort_id",
+                "status",
+                "planned_end_date",
+                "actual_end_date",
+                "planned_otj_hours",
+                "learner__team_id",
+                "coach_id",
+                "start_date",
             ),
             ENROLMENT_COLUMNS,
         ),
         "results": _frame(
-            results.values_list("enrolment_id", "enrolment__cohort_id", "grade", "date", "attempt"), RESULT_COLUMNS
+            results.values_list(
+                "enrolment_id",
+                "enrolment__cohort_id",
+                "grade",
+                "date",
+                "attempt",
+                "enrolment__learner__team_id",
+                "enrolment__coach_id",
+            ),
+            RESULT_COLUMNS,
         ),
-        "sessions": _frame(
-            sessions.values("enrolment__cohort_id")
-            .annotate(n=Count("id"), minutes=Sum("duration_minutes"), otj=Sum("otj_hours"))
-            .values_list("enrolment__cohort_id", "n", "minutes", "otj"),
-            SESSION_COLUMNS,
+        "sessions": pd.concat(
+            [
+                _frame(
+                    sessions.values("enrolment__cohort_id", "enrolment__learner__team_id", "enrolment__coach_id")
+                    .annotate(n=Count("id"), minutes=Sum("duration_minutes"), otj=Sum("otj_hours"))
+                    .values_list(
+                        "enrolment__cohort_id", "enrolment__learner__team_id", "enrolment__coach_id", "n", "minutes",
+                        "otj",
+                    ),
+                    SESSION_COLUMNS,
+                ),
+                _otj_activity_frame(cohort_id=cohort_id, filters=filters),
+            ],
+            ignore_index=True,
         ),
     }
+
+
+def _otj_activity_frame(*, cohort_id: int | None, filters: "DashboardFilters | None") -> pd.DataFrame:
+    """Return off-the-job training other than coaching (``learners.OffTheJobActivity``) in the sessions frame's shape.
+
+    One aggregate query, summed per cohort, team and coach like the sessions; rows carry
+    0 sessions and 0 minutes, so they add only to ``otj_hours_logged``. Filtered like the
+    sessions (cohort, dashboard filters, date range on the activity's date).
+    """
+    activities = OffTheJobActivity.objects.order_by().filter(_enrolment_filter(filters, "enrolment__"))
+    if cohort_id is not None:
+        activities = activities.filter(enrolment__cohort_id=cohort_id)
+    if filters is not None and filters.date_from is not None:
+        activities = activities.filter(date__gte=filters.date_from)
+    if filters is not None and filters.date_to is not None:
+        activities = activities.filter(date__lte=filters.date_to)
+    rows = (
+        activities.values("enrolment__cohort_id", "enrolment__learner__team_id", "enrolment__coach_id")
+        .annotate(otj=Sum("hours"))
+        .values_list("enrolment__cohort_id", "enrolment__learner__team_id", "enrolment__coach_id", "otj")
+    )
+    return _frame(((cohort, team, coach, 0, 0.0, otj) for cohort, team, coach, otj in rows), SESSION_COLUMNS)
 
 
 # --- Counts (pure functions on frames) -------------------------------------------------
@@ -291,6 +416,9 @@ def totals(counts: pd.DataFrame) -> pd.Series:
 def _num_den_year(row, measure: str) -> tuple[int, int, int | None]:
     if measure == "achievement_rate":
         num, den, year = row["achievers"], row["leavers"], row["achievement_year"]
+    elif measure == "pass_rate":
+        # DfE pass rate: achievers ÷ completers (leavers who completed learning, whatever the EPA grade).
+        num, den, year = row["achievers"], row["completed"], row["achievement_year"]
     elif measure == "first_attempt_pass_rate":
         num, den, year = row["distinction"] + row["merit"] + row["passed"], row["epa_completed"], row["epa_year"]
     else:  # distinction_merit_share
@@ -436,6 +564,7 @@ def recompute_metrics(*, cohort_id: int | None = None) -> list[CohortMetrics]:
     SQLite and 2,800 on PostgreSQL, rather than ``update_or_create``'s two queries per
     row), one delete and one read-back.
     """
+    _mark_running()
     list(CohortMetrics.objects.select_for_update().filter(key=ALL_KEY).values_list("id"))
     frames = load_frames(cohort_id=cohort_id)
     cohorts = frames["cohorts"].set_index("id")
@@ -488,3 +617,251 @@ def recompute_metrics(*, cohort_id: int | None = None) -> list[CohortMetrics]:
         snapshots, update_conflicts=True, unique_fields=["key"], update_fields=update_fields
     )
     return list(CohortMetrics.objects.filter(key__in=keys).select_related("cohort").order_by("key"))
+
+
+def _mark_running() -> None:
+    """Note in the cache when this recompute started, for the dashboard's progress (``RUNNING_KEY``).
+
+    Best effort: a cache outage never stops the job.
+    """
+    try:
+        cache.set(RUNNING_KEY, timezone.now().isoformat(), timeout=3600)
+    except Exception:  # noqa: BLE001 - progress is a nicety; the snapshots are what matter
+        logger.warning("Could not note the recompute's start in the cache", exc_info=True)
+
+
+# --- Any grouping, and live (filtered) metrics -----------------------------------------
+
+
+def group_counts(frames: dict[str, pd.DataFrame], *, by: str, index=None) -> pd.DataFrame:
+    """Return ``cohort_counts`` grouped by another column of the frames: ``team_id``, ``coach_id`` or ``standard_id``.
+
+    The same pure functions count every group, so a team's rates mean exactly what a
+    cohort's do. ``coach_id`` NA (no coach assigned) becomes ``NO_COACH`` (0).
+    ``standard_id`` is taken from the cohorts frame. ``index`` lists the groups to return
+    (those with no data get zeros, e.g. teams not yet taking part); by default every group
+    seen in the enrolments or results.
+    """
+    if by == "cohort_id":
+        regrouped = frames
+    else:
+        regrouped = {"cohorts": frames["cohorts"]}
+        standard_of = frames["cohorts"].set_index("id")["standard_id"]
+        for name in ("enrolments", "results", "sessions"):
+            df = frames[name]
+            if by == "standard_id":
+                key = df["cohort_id"].map(standard_of)
+            else:
+                key = df[by]
+            key = key.astype("Int64").fillna(NO_COACH).astype("int64")
+            regrouped[name] = df.assign(cohort_id=key)
+    if index is None:
+        seen = pd.concat([regrouped["enrolments"]["cohort_id"], regrouped["results"]["cohort_id"]]).unique()
+        index = sorted(int(i) for i in seen)
+    return cohort_counts(list(index), regrouped)
+
+
+def rates_for(row, *, standard_id: int | None, level: int | None, benchmarks: list[NationalBenchmark]) -> dict:
+    """Return the ``rates`` dict for a counts row of any group (alias of ``snapshot_rates``)."""
+    return snapshot_rates(row, standard_id=standard_id, level=level, benchmarks=benchmarks)
+
+
+def unsaved_snapshot(row, rates: dict, *, cohort=None, computed_at=None) -> CohortMetrics:
+    """Return an unsaved ``CohortMetrics`` for a counts row, for pages that compute live (never saved)."""
+    snapshot = _snapshot(cohort.pk if cohort is not None else None, row, rates, computed_at or timezone.now())
+    if cohort is not None:
+        snapshot.cohort = cohort
+    return snapshot
+
+
+def live_metrics(filters: "DashboardFilters | None" = None) -> dict:
+    """Compute the dashboard's figures now over the filtered set, without saving anything.
+
+    Returns ``{"frames": frames, "counts": cohort counts frame, "cohorts": {id: Cohort with
+    standard}, "benchmarks": [...], "snapshots": [unsaved CohortMetrics per cohort, then the
+    all row]}``. Cohorts with neither enrolments nor results in the filtered set are left
+    out when a team, coach or date filter is set (they are not part of the answer).
+
+    Queries, whatever the data size: cohorts frame, enrolments, results, sessions, other
+    off-the-job training (one each), cohort objects with standards, benchmarks: 7.
+    """
+    frames = load_frames(filters=filters)
+    cohort_ids = [int(i) for i in frames["cohorts"]["id"]]
+    counts = cohort_counts(cohort_ids, frames)
+    cross_cutting = filters is not None and (
+        filters.team_id is not None or filters.coach_id is not None or filters.has_date_range
+    )
+    if cross_cutting:
+        counts = counts[(counts["enrolled"] > 0) | (counts["epa_completed"] > 0)]
+    cohorts = {c.pk: c for c in Cohort.objects.filter(pk__in=list(counts.index)).select_related("standard")}
+    benchmarks = load_benchmarks()
+    now = timezone.now()
+    snapshots = []
+    by_cohort = counts.to_dict("index")
+    for cid in sorted(cohorts, key=lambda i: (cohorts[i].start_date, cohorts[i].name)):
+        cohort = cohorts[cid]
+        rates = snapshot_rates(
+            by_cohort[cid], standard_id=cohort.standard_id, level=cohort.standard.level, benchmarks=benchmarks
+        )
+        snapshots.append(unsaved_snapshot(by_cohort[cid], rates, cohort=cohort, computed_at=now))
+    levels = {c.standard.level for c in cohorts.values()}
+    all_row = totals(counts)
+    all_rates = snapshot_rates(
+        all_row, standard_id=None, level=levels.pop() if len(levels) == 1 else None, benchmarks=benchmarks
+    )
+    snapshots.append(unsaved_snapshot(all_row, all_rates, computed_at=now))
+    return {"frames": frames, "counts": counts, "cohorts": cohorts, "benchmarks": benchmarks, "snapshots": snapshots}
+
+
+# --- Trends (pure) ---------------------------------------------------------------------
+
+
+def _months(dates: pd.Series) -> pd.Series:
+    return dates.dt.to_period("M")
+
+
+def _month_range(*series: pd.Series) -> pd.PeriodIndex:
+    """Return every month from the earliest to the latest in ``series`` (empty when all are empty)."""
+    values = pd.concat([s.dropna() for s in series]) if series else pd.Series(dtype="period[M]")
+    if values.empty:
+        return pd.PeriodIndex([], freq="M", name="month")
+    return pd.period_range(values.min(), values.max(), freq="M", name="month")
+
+
+def monthly_trends(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Return intake and first-attempt results by calendar month, every month between the first and last.
+
+    Index: ``month`` (pandas Period, monthly). Columns (int64): ``started`` (enrolments
+    whose start date is in the month), ``epa_completed``, ``distinction``, ``merit``,
+    ``passed``, ``failed`` (first-attempt EPA results dated in the month, as
+    ``first_attempt_counts``). Empty frame (same columns) without data.
+    """
+    enrolments, results = frames["enrolments"], frames["results"]
+    start_month = _months(enrolments["start_date"])
+    first = results[results["attempt"] == 1]
+    months = _month_range(start_month, _months(first["date"]))
+    started = start_month.value_counts().reindex(months, fill_value=0).rename("started")
+    graded = first_attempt_counts(results.assign(cohort_id=_months(results["date"]).astype(str)))
+    graded.index = pd.PeriodIndex(graded.index, freq="M") if len(graded) else pd.PeriodIndex([], freq="M")
+    graded = graded.reindex(months)
+    out = pd.DataFrame({"started": started})
+    for name in ("epa_completed", "distinction", "merit", "passed", "failed"):
+        out[name] = graded[name].fillna(0).astype("int64") if len(graded) else pd.Series(dtype="int64")
+    out.index.name = "month"
+    return out.astype("int64")
+
+
+# --- Dashboard page data (services the views call) -------------------------------------
+
+
+def stored_snapshots():
+    """Return every stored snapshot with cohort and standard, cohorts by start date then name (one query)."""
+    from django.db.models import F
+
+    return list(
+        CohortMetrics.objects.select_related("cohort__standard").order_by(
+            F("cohort__start_date").asc(nulls_first=True), "cohort__name", "key"
+        )
+    )
+
+
+def dashboard_snapshots(filters: "DashboardFilters | None" = None) -> tuple[list[CohortMetrics], str]:
+    """Return ``(snapshots, source)`` for the dashboard: the stored snapshots when unfiltered, else live ones.
+
+    ``source`` is ``"snapshot"`` (read from ``CohortMetrics``, one query) or ``"live"``
+    (computed now over the filtered set by ``live_metrics``, unsaved, 7 queries). The
+    all-cohorts row (``cohort`` ``None``) comes first for stored snapshots and last for
+    live ones; ``outcomes.presentation.dashboard_summary`` accepts either.
+    """
+    if filters is None or not filters.is_filtered:
+        return stored_snapshots(), "snapshot"
+    return live_metrics(filters)["snapshots"], "live"
+
+
+def standard_totals(snapshots: list[CohortMetrics], benchmarks: list[NationalBenchmark]) -> dict[int, CohortMetrics]:
+    """Return, per standard id, an unsaved snapshot summing the cohort snapshots of that standard.
+
+    Counts and hours are summed and years take the latest, exactly as the all-cohorts row
+    (``totals``); rates are compared with the benchmark for the standard, falling back to
+    its level, then all standards (``match_benchmark``). The cohorts' standards must be
+    loaded (``select_related("cohort__standard")``). No query.
+    """
+    cohort_rows = [s for s in snapshots if s.cohort_id is not None]
+    if not cohort_rows:
+        return {}
+    counts = _counts_from_snapshots(
+        [
+            {
+                "cohort_id": s.cohort_id,
+                **{name: getattr(s, name) for name in (*COUNT_FIELDS, *HOUR_FIELDS)},
+                "rates": s.rates,
+            }
+            for s in cohort_rows
+        ]
+    )
+    standard_of = {s.cohort_id: s.cohort.standard for s in cohort_rows}
+    counts["standard_id"] = [standard_of[cid].pk for cid in counts.index]
+    out = {}
+    computed = max(s.computed_at for s in cohort_rows)
+    for standard_id, group in counts.groupby("standard_id"):  # one loop per standard
+        standard = next(st for st in standard_of.values() if st.pk == standard_id)
+        row = totals(group)
+        rates = snapshot_rates(row, standard_id=int(standard_id), level=standard.level, benchmarks=benchmarks)
+        out[int(standard_id)] = unsaved_snapshot(row, rates, computed_at=computed)
+    return out
+
+
+def group_snapshots(
+    frames: dict[str, pd.DataFrame], *, by: str, ids: list[int], benchmarks: list[NationalBenchmark]
+) -> dict[int, CohortMetrics]:
+    """Return, per id in ``ids`` (teams or coaches), an unsaved snapshot of its counts and rates.
+
+    Rates are compared with the all-standards benchmark of each measure (a team or a
+    coach spans standards). Ids with no data get zero counts ("no results yet"). No query.
+    """
+    counts = group_counts(frames, by=by, index=ids)
+    now = timezone.now()
+    return {
+        int(gid): unsaved_snapshot(
+            row, snapshot_rates(row, standard_id=None, level=None, benchmarks=benchmarks), computed_at=now
+        )
+        for gid, row in counts.to_dict("index").items()
+    }
+
+
+def at_risk_counts(filters: "DashboardFilters | None" = None, *, today=None) -> dict | None:
+    """Return learners at risk among those in learning, by cohort and by coach; ``None`` without the risk rules.
+
+    Uses ``learners.risk.learner_risks`` (the coaching issue's four risk rules, 2 queries
+    whatever the number of learners) on the enrolments in learning (``active``) that
+    match ``filters`` (the date range does not apply: risk is as of ``today``, the local
+    date by default). Returns ``{"by_cohort": {cohort_id: (at_risk, in_learning)},
+    "by_coach": {coach_id or NO_COACH: (at_risk, in_learning)}, "total": (at_risk,
+    in_learning)}``. Returns ``None`` if ``learners.risk`` is not installed (hook for the
+    coaching issue).
+    """
+    try:
+        from learners.risk import learner_risks
+    except ImportError:  # the coaching issue has not landed: the page says so
+        return None
+    enrolments = Enrolment.objects.filter(_enrolment_filter(filters), status=Enrolment.Status.ACTIVE).order_by("pk")
+    risks = learner_risks(enrolments, today=today or timezone.localdate())
+    flags = pd.DataFrame(
+        {
+            "cohort_id": [r.enrolment.cohort_id for r in risks],
+            "coach_id": [r.enrolment.coach_id or NO_COACH for r in risks],
+            "at_risk": [r.at_risk for r in risks],
+            "in_learning": 1,
+        },
+        columns=["cohort_id", "coach_id", "at_risk", "in_learning"],
+    )
+
+    def by(column):
+        grouped = flags.groupby(column)[["at_risk", "in_learning"]].sum()
+        return {int(k): (int(v["at_risk"]), int(v["in_learning"])) for k, v in grouped.to_dict("index").items()}
+
+    return {
+        "by_cohort": by("cohort_id"),
+        "by_coach": by("coach_id"),
+        "total": (int(flags["at_risk"].sum()), int(len(flags))),
+    }

@@ -27,6 +27,7 @@ ALL_COHORTS = "All cohorts"
 ACHIEVEMENT_RATE = "achievement_rate"
 FIRST_ATTEMPT_PASS_RATE = "first_attempt_pass_rate"
 DISTINCTION_MERIT_SHARE = "distinction_merit_share"
+PASS_RATE = "pass_rate"
 
 # Measure key → (label, one-line definition, how to read "n of N", the national figure's name).
 MEASURES: dict[str, dict[str, str]] = {
@@ -56,8 +57,22 @@ MEASURES: dict[str, dict[str, str]] = {
         "count_noun": "first-attempt EPAs passed",
         "national_name": "national first-attempt EPA pass rate",
     },
+    PASS_RATE: {
+        "label": "Pass rate",
+        "definition": (
+            "Achievers divided by completers (leavers who completed learning, whatever their end-point assessment "
+            "grade), as in the DfE national achievement rate tables."
+        ),
+        "count_noun": "completers achieved",
+        "national_name": "national pass rate",
+    },
 }
+# The three headline measures (exports, board report and API iterate these; kept stable).
 MEASURE_ORDER = (DISTINCTION_MERIT_SHARE, ACHIEVEMENT_RATE, FIRST_ATTEMPT_PASS_RATE)
+# Every measure a snapshot holds, with the DfE pass rate (achievers ÷ completers) that the
+# standards benchmarks compare; the dashboard pages show these. Old snapshots without
+# ``pass_rate`` show "No results yet" for it until the next recompute.
+ALL_MEASURES = (DISTINCTION_MERIT_SHARE, ACHIEVEMENT_RATE, PASS_RATE, FIRST_ATTEMPT_PASS_RATE)
 
 NO_DM_BENCHMARK = (
     "No national distinction and merit figure is published in the sources we hold, so this share is not compared "
@@ -294,7 +309,7 @@ def snapshot_row(snapshot) -> dict:
         "otj_logged": otj_logged,
         "otj_planned": otj_planned,
         "otj_share": otj_logged / otj_planned if otj_planned else None,
-        "rates": {measure: rate_view(measure, rates.get(measure)) for measure in MEASURE_ORDER},
+        "rates": {measure: rate_view(measure, rates.get(measure)) for measure in ALL_MEASURES},
         "computed_at": snapshot.computed_at,
     }
 
@@ -418,6 +433,7 @@ CHART_IDS = {
     DISTINCTION_MERIT_SHARE: "chart-distinction-merit",
     ACHIEVEMENT_RATE: "chart-achievement",
     FIRST_ATTEMPT_PASS_RATE: "chart-first-attempt",
+    PASS_RATE: "chart-pass-rate",
 }
 
 
@@ -448,14 +464,14 @@ def benchmark_label(rate: RateView) -> str:
     return f"National {rate.benchmark_rate_text} ({rate.benchmark_year_text}, {source})"
 
 
-def rate_chart_sections(cohort_rows: list[dict]) -> list[dict]:
-    """Return, per measure, the caption and table rows that describe its rate chart in words.
+def rate_chart_sections(cohort_rows: list[dict], measures: tuple[str, ...] = MEASURE_ORDER) -> list[dict]:
+    """Return, per measure (``MEASURE_ORDER`` by default), the caption and table rows describing its rate chart.
 
     Each dict: ``id`` (the chart's element id), ``measure``, ``label``, ``caption`` and
     ``rows`` (``{"label": cohort name, "rate": RateView}`` for every cohort).
     """
     sections = []
-    for measure in MEASURE_ORDER:
+    for measure in measures:
         meta = MEASURES[measure]
         rows = [{"label": row["label"], "rate": row["rates"][measure]} for row in cohort_rows]
         how, reference = national_reference([row["rate"] for row in rows])
@@ -477,3 +493,63 @@ def rate_chart_sections(cohort_rows: list[dict]) -> list[dict]:
             {"id": CHART_IDS[measure], "measure": measure, "label": meta["label"], "caption": caption, "rows": rows}
         )
     return sections
+
+
+# Dashboard pages, scope of the national figure, group rows ------------------------------
+
+# (URL name, tab label) of the dashboard's pages, in tab order.
+DASHBOARD_PAGES = (
+    ("outcomes:dashboard", "Overview"),
+    ("outcomes:dashboard_standards", "Standards and levels"),
+    ("outcomes:dashboard_trends", "Trends"),
+    ("outcomes:dashboard_teams", "Teams"),
+    ("outcomes:dashboard_coaching", "Coaching"),
+)
+
+
+def dashboard_tabs(current: str, querystring: str) -> list[dict]:
+    """Return the dashboard's page links with the filters carried: ``{"label", "url", "current"}``."""
+    from django.urls import reverse
+
+    suffix = f"?{querystring}" if querystring else ""
+    return [
+        {"label": label, "url": reverse(name) + suffix, "current": name == current} for name, label in DASHBOARD_PAGES
+    ]
+
+
+def benchmark_scope_text(rate: RateView) -> str:
+    """Return which national figure was used and why: the fallback order is standard, then level, then all.
+
+    E.g. "For the standard", "For level 4 (none published for the standard)",
+    "For all standards (none published for the standard or its level)"; "" without one.
+    """
+    bench = rate.benchmark or {}
+    scope = bench.get("scope")
+    if not bench or rate.benchmark_rate is None:
+        return ""
+    if scope == "standard":
+        return "For the standard"
+    if scope == "level":
+        return f"For {bench.get('scope_label', 'the level')} (none published for the standard)"
+    return "For all standards (none published for the standard or its level)"
+
+
+def verdict_text(rate: RateView) -> str:
+    """Return the one-line comparison with the national figure, or why there is none."""
+    if rate.status == "none":
+        return NO_RESULTS
+    if not rate.benchmark or rate.benchmark_rate is None:
+        if rate.measure == DISTINCTION_MERIT_SHARE:
+            return "No national figure published"
+        return "No national figure loaded"
+    if rate.status == "small":
+        return too_few_text()
+    return f"{rate.difference_text.capitalize()}; {rate.significance_text[0].lower()}{rate.significance_text[1:]}"
+
+
+def group_row(label: str, snapshot, *, key: str = "") -> dict:
+    """Return a ``snapshot_row`` for an unsaved snapshot of a group (team, coach, standard) labelled ``label``."""
+    row = snapshot_row(snapshot)
+    row["label"] = label
+    row["key"] = key or label
+    return row

@@ -1,38 +1,68 @@
 """Dashboard pages: cohort metrics against national benchmarks, the CSV export, and benchmarks.
 
-Pages read ``CohortMetrics`` snapshots (written by ``outcomes.metrics.recompute_metrics``)
-in one query; they never compute metrics themselves.
+The unfiltered overview and "Standards and levels" pages read ``CohortMetrics`` snapshots
+(written by ``outcomes.metrics.recompute_metrics``). With filters in the URL
+(``outcomes.filters``), and on the trends, teams and coaching pages (which need groupings
+the snapshots do not hold), figures are computed live by ``outcomes.metrics`` over the
+filtered set, one query per table: the query count never grows with the data.
 """
 import csv
 import logging
+import uuid
+from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import F
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_POST
 
+from academy.audit import Action, record
 from academy.decorators import perm_required
+from academy.models import Team, User
 
-from .charts import dashboard_figures
-from .forms import NationalBenchmarkForm
+from . import metrics
+from .benchmarking import load_benchmarks
+from .charts import (
+    dashboard_figures,
+    forest_figure,
+    monthly_intake_figure,
+    monthly_results_figure,
+    per_learner_figure,
+    share_over_time_figure,
+    teams_figure,
+)
+from .filters import parse_filters
+from .forms import NartUploadForm, NationalBenchmarkForm, benchmark_form_for_edit
 from .models import CohortMetrics, NationalBenchmark
+from .nart_import import NartFileError, apply_narts, change_from_dict, change_to_dict, parse_narts
 from .presentation import (
+    ALL_MEASURES,
     CSV_COLUMNS,
-    MEASURE_ORDER,
+    DISTINCTION_MERIT_SHARE,
     MEASURES,
     NO_DM_BENCHMARK,
+    benchmark_scope_text,
     csv_rows,
     dashboard_summary,
+    dashboard_tabs,
+    format_computed_at,
     format_percent,
+    group_row,
     rate_chart_sections,
     too_few_text,
+    verdict_text,
 )
 
 logger = logging.getLogger(__name__)
 BENCHMARKS_PER_PAGE = 50
+RUN_KEY = "outcomes:recompute:run:{}"
+NART_SESSION_KEY = "outcomes_nart_preview"
 
 
 def _snapshots():
@@ -67,36 +97,275 @@ def _queue_recompute() -> bool:
         return False
 
 
-@perm_required("academy.view_dashboard")
-def dashboard(request: HttpRequest) -> HttpResponse:
-    """Show the headline rates for all cohorts, the per-cohort table and the charts."""
-    summary = dashboard_summary(_snapshots())
-    cohort_rows = summary["cohorts"]
-    context = {
-        "summary": summary,
-        "overall": summary["overall"],
-        "cohort_rows": cohort_rows,
-        "figures": dashboard_figures(cohort_rows) if cohort_rows else {},
-        "rate_sections": rate_chart_sections(cohort_rows),
-        "definitions": [MEASURES[m] for m in MEASURE_ORDER],
-        "no_dm_benchmark": NO_DM_BENCHMARK,
+def _page(request: HttpRequest, current: str) -> dict:
+    """Return what every dashboard page shows: filters (validated), tabs carrying them, permissions.
+
+    Invalid filters never raise: the page is unfiltered and the form's errors go to the
+    GOV.UK error summary (``outcomes.filters.parse_filters``).
+    """
+    filters, form = parse_filters(request.GET)
+    return {
+        "filters": filters,
+        "filter_form": form,
+        "filter_lines": filters.descriptions(),
+        "querystring": filters.querystring,
+        "tabs": dashboard_tabs(current, filters.querystring),
+        "current_url": reverse(current),
         "too_few": too_few_text(),
+        "small_below": metrics.settings.ACADEMY_SMALL_COHORT,
+        "no_dm_benchmark": NO_DM_BENCHMARK,
+        "definitions": [MEASURES[m] for m in ALL_MEASURES],
         "can_recompute": request.user.has_perm("academy.recompute_metrics"),
         "can_export": request.user.has_perm("academy.export_dashboard"),
         "can_view_benchmarks": request.user.has_perm("academy.view_benchmarks"),
+        "run_id": request.GET.get("run", "")[:32],
     }
+
+
+@perm_required("academy.view_dashboard")
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """Show the headline rates (all cohorts, or the filtered set), the per-cohort tables and the charts."""
+    context = _page(request, "outcomes:dashboard")
+    snapshots, source = metrics.dashboard_snapshots(context["filters"])
+    summary = dashboard_summary(snapshots)
+    cohort_rows = summary["cohorts"]
+    context.update(
+        {
+            "summary": summary,
+            "source": source,
+            "overall": summary["overall"],
+            "cohort_rows": cohort_rows,
+            "figures": dashboard_figures(cohort_rows, ALL_MEASURES) if cohort_rows else {},
+            "rate_sections": rate_chart_sections(cohort_rows, ALL_MEASURES),
+        }
+    )
     return render(request, "outcomes/dashboard.html", context)
+
+
+def _standard_groups(snapshots, benchmarks) -> list[dict]:
+    """Return cohorts grouped by standard (by level, then title), each with its standard total row."""
+    totals = metrics.standard_totals(snapshots, benchmarks)
+    groups: dict[int, dict] = {}
+    for snapshot in snapshots:
+        if snapshot.cohort_id is None:
+            continue
+        standard = snapshot.cohort.standard
+        group = groups.setdefault(standard.pk, {"standard": standard, "cohorts": []})
+        group["cohorts"].append(group_row(snapshot.cohort.name, snapshot, key=snapshot.key))
+    out = []
+    for standard_id, group in sorted(groups.items(), key=lambda item: (item[1]["standard"].level, item[1]["standard"].title)):
+        standard = group["standard"]
+        label = f"{standard.title} ({standard.reference}), level {standard.level}: all cohorts"
+        group["total"] = group_row(label, totals[standard_id], key=f"standard:{standard_id}")
+        out.append(group)
+    return out
+
+
+@perm_required("academy.view_dashboard")
+def dashboard_standards(request: HttpRequest) -> HttpResponse:
+    """Compare each standard and its cohorts with the national figure for the standard, else level, else all."""
+    context = _page(request, "outcomes:dashboard_standards")
+    snapshots, source = metrics.dashboard_snapshots(context["filters"])
+    groups = _standard_groups(snapshots, load_benchmarks())
+    ordered = []
+    for group in groups:
+        ordered.append(group["total"])
+        ordered.extend(group["cohorts"])
+    sections = []
+    for measure in ALL_MEASURES:
+        table = []
+        for group in groups:
+            for row, is_total in [(group["total"], True)] + [(r, False) for r in group["cohorts"]]:
+                rate = row["rates"][measure]
+                table.append(
+                    {
+                        "label": row["label"],
+                        "is_total": is_total,
+                        "rate": rate,
+                        "scope_text": benchmark_scope_text(rate),
+                        "verdict": verdict_text(rate),
+                    }
+                )
+        sections.append(
+            {"id": f"forest-{measure.replace('_', '-')}", "measure": measure, "meta": MEASURES[measure], "rows": table}
+        )
+    context.update(
+        {
+            "source": source,
+            "summary": dashboard_summary(snapshots),
+            "groups": groups,
+            "sections": sections,
+            "figures": {s["id"]: forest_figure(ordered, s["measure"]) for s in sections} if ordered else {},
+        }
+    )
+    return render(request, "outcomes/dashboard_standards.html", context)
+
+
+def _month_label(period) -> str:
+    return period.strftime("%B %Y")
+
+
+@perm_required("academy.view_dashboard")
+def dashboard_trends(request: HttpRequest) -> HttpResponse:
+    """Show intake and results by month and by cohort, and each cohort's distinction and merit share over time."""
+    context = _page(request, "outcomes:dashboard_trends")
+    live = metrics.live_metrics(context["filters"])
+    trends = metrics.monthly_trends(live["frames"])
+    months = [{"label": _month_label(month), **{k: int(v) for k, v in row.items()}}
+              for month, row in trends.to_dict("index").items()]
+    summary = dashboard_summary(live["snapshots"])
+    cohort_rows = summary["cohorts"]
+    context.update(
+        {
+            "months": months,
+            "cohort_rows": cohort_rows,
+            "summary": summary,
+            "figures": {
+                "chart-intake": monthly_intake_figure(months),
+                "chart-results-month": monthly_results_figure(months),
+                "chart-dm-over-time": share_over_time_figure(cohort_rows, DISTINCTION_MERIT_SHARE),
+            } if (months or cohort_rows) else {},
+        }
+    )
+    return render(request, "outcomes/dashboard_trends.html", context)
+
+
+@perm_required("academy.view_dashboard")
+def dashboard_teams(request: HttpRequest) -> HttpResponse:
+    """Show enrolments, completions and results by team, listing teams with no enrolments (not yet taking part)."""
+    context = _page(request, "outcomes:dashboard_teams")
+    filters = context["filters"]
+    live = metrics.live_metrics(filters)
+    teams = list(Team.objects.order_by("name"))
+    if filters.team_id is not None:
+        teams = [t for t in teams if t.pk == filters.team_id]
+    groups = metrics.group_snapshots(live["frames"], by="team_id", ids=[t.pk for t in teams],
+                                     benchmarks=live["benchmarks"])
+    rows = [group_row(team.name, groups[team.pk], key=f"team:{team.pk}") for team in teams]
+    taking_part = [row for row in rows if row["enrolled"] > 0 or row["epa_completed"] > 0]
+    not_taking_part = [row["label"] for row in rows if row["enrolled"] == 0 and row["epa_completed"] == 0]
+    context.update(
+        {
+            "team_rows": taking_part,
+            "not_taking_part": not_taking_part,
+            "team_count": len(teams),
+            "figures": {"chart-teams": teams_figure(taking_part)} if taking_part else {},
+        }
+    )
+    return render(request, "outcomes/dashboard_teams.html", context)
+
+
+def _risk_cell(counts: dict | None, key) -> dict | None:
+    """Return ``{"at_risk", "in_learning", "share"}`` for one group, or ``None`` without risk data."""
+    if counts is None:
+        return None
+    at_risk, in_learning = counts.get(key, (0, 0))
+    return {"at_risk": at_risk, "in_learning": in_learning, "share": at_risk / in_learning if in_learning else None}
+
+
+@perm_required("academy.view_dashboard")
+def dashboard_coaching(request: HttpRequest) -> HttpResponse:
+    """Show attended coaching sessions and hours per learner by cohort and by coach, and the share at risk."""
+    context = _page(request, "outcomes:dashboard_coaching")
+    filters = context["filters"]
+    live = metrics.live_metrics(filters)
+    summary = dashboard_summary(live["snapshots"])
+    coaches = list(User.objects.filter(role=User.Role.COACH).order_by("full_name", "email"))
+    if filters.coach_id is not None:
+        coaches = [c for c in coaches if c.pk == filters.coach_id]
+    enrolments = live["frames"]["enrolments"]
+    ids = [c.pk for c in coaches]
+    names = {c.pk: str(c) for c in coaches}
+    if filters.coach_id is None and enrolments["coach_id"].isna().any():
+        ids.append(metrics.NO_COACH)
+        names[metrics.NO_COACH] = "No coach assigned"
+    groups = metrics.group_snapshots(live["frames"], by="coach_id", ids=ids, benchmarks=live["benchmarks"])
+    risk = metrics.at_risk_counts(filters)
+    cohort_rows = summary["cohorts"]
+    for row in cohort_rows:
+        row["risk"] = _risk_cell(risk["by_cohort"] if risk else None, row["cohort"].pk)
+    coach_rows = []
+    for cid in ids:
+        row = group_row(names[cid], groups[cid], key=f"coach:{cid}")
+        row["risk"] = _risk_cell(risk["by_coach"] if risk else None, cid)
+        if row["enrolled"] or cid != metrics.NO_COACH:
+            coach_rows.append(row)
+    overall = summary["overall"]
+    if overall is not None:
+        overall["risk"] = ({"at_risk": risk["total"][0], "in_learning": risk["total"][1],
+                            "share": risk["total"][0] / risk["total"][1] if risk["total"][1] else None}
+                           if risk else None)
+    context.update(
+        {
+            "overall": overall,
+            "cohort_rows": cohort_rows,
+            "coach_rows": coach_rows,
+            "risk_available": risk is not None,
+            "figures": {
+                "chart-coaching-cohort": per_learner_figure(cohort_rows, title="Coaching hours per learner by cohort",
+                                                            axis="Cohort"),
+                "chart-coaching-coach": per_learner_figure(coach_rows, title="Coaching hours per learner by coach",
+                                                           axis="Coach"),
+            } if cohort_rows or coach_rows else {},
+        }
+    )
+    return render(request, "outcomes/dashboard_coaching.html", context)
 
 
 @perm_required("academy.recompute_metrics")
 @require_POST
 def recompute(request: HttpRequest) -> HttpResponse:
-    """Queue the metrics job and return to the dashboard with a message."""
+    """Queue the metrics job and return to the dashboard page it came from, which then shows its progress.
+
+    The run is remembered in the cache (``RUN_KEY``, one hour) with the time it was queued;
+    ``recompute_status`` compares it with the snapshots' ``computed_at``.
+    """
+    run_id = uuid.uuid4().hex
+    try:
+        cache.set(RUN_KEY.format(run_id), timezone.now().isoformat(), timeout=3600)
+    except Exception:  # a cache outage must not stop the recompute
+        logger.warning("Could not remember the recompute run in the cache", exc_info=True)
     if _queue_recompute():
-        messages.success(request, "The metrics are being recomputed. Refresh this page in a minute to see them.")
+        messages.success(request, "The metrics are being recomputed. The status below updates by itself.")
     else:
         messages.error(request, "The metrics job is not available. Ask an administrator to run recompute_metrics.")
-    return redirect("outcomes:dashboard")
+        run_id = ""
+    filters, _form = parse_filters(request.POST)
+    params = filters.params()
+    if run_id:
+        params["run"] = run_id
+    return redirect(reverse("outcomes:dashboard") + ("?" + urlencode(params) if params else ""))
+
+
+def recompute_state(run_id: str) -> dict:
+    """Return the progress of the recompute ``run_id``: ``{"status": queued|running|done|unknown, "computed_at"}``.
+
+    "done" when the all-cohorts snapshot was computed after the run was queued (one
+    query); "running" when the job noted a start after that (``metrics.RUNNING_KEY``);
+    "unknown" when the run is not in the cache (expired, or never queued here).
+    """
+    queued_text = cache.get(RUN_KEY.format(run_id)) if run_id else None
+    computed_at = CohortMetrics.objects.filter(key=metrics.ALL_KEY).values_list("computed_at", flat=True).first()
+    if not queued_text:
+        return {"status": "unknown", "computed_at": computed_at}
+    queued_at = parse_datetime(queued_text)
+    if computed_at is not None and computed_at >= queued_at:
+        return {"status": "done", "computed_at": computed_at}
+    started = parse_datetime(cache.get(metrics.RUNNING_KEY) or "")
+    if started is not None and started >= queued_at:
+        return {"status": "running", "computed_at": computed_at}
+    return {"status": "queued", "computed_at": computed_at}
+
+
+@perm_required("academy.recompute_metrics")
+def recompute_status(request: HttpRequest, run_id: str) -> HttpResponse:
+    """Return the small status of a recompute (queued / running / done), polled by htmx until done."""
+    state = recompute_state(run_id)
+    return render(
+        request,
+        "outcomes/_recompute_status.html",
+        {"run_id": run_id, "state": state, "computed_text": format_computed_at(state["computed_at"])},
+    )
 
 
 @perm_required("academy.export_dashboard")
@@ -109,6 +378,7 @@ def export_csv(request: HttpRequest) -> HttpResponse:
     writer = csv.writer(response)
     writer.writerow(CSV_COLUMNS)
     writer.writerows(csv_rows(summary))
+    record(request=request, action=Action.EXPORT, detail={"export": "dashboard", "format": "csv", "file": filename})
     return response
 
 
@@ -141,3 +411,61 @@ def benchmark_create(request: HttpRequest) -> HttpResponse:
         messages.success(request, text)
         return redirect("outcomes:benchmark_list")
     return render(request, "outcomes/benchmark_form.html", {"form": form})
+
+
+@perm_required("academy.manage_benchmarks")
+def benchmark_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Edit one national benchmark (measure, scope, year, rate, source), show its history, then recompute."""
+    benchmark = get_object_or_404(NationalBenchmark.objects.select_related("standard"), pk=pk)
+    form = benchmark_form_for_edit(benchmark, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        saved = form.save()
+        queued = _queue_recompute()
+        text = f"Benchmark saved: {saved}."
+        if queued:
+            text += " The dashboard is being recomputed to compare with it."
+        messages.success(request, text)
+        return redirect("outcomes:benchmark_list")
+    history = list(benchmark.history.select_related("history_user").order_by("-history_date", "-history_id")[:20])
+    for record in history:
+        record.rate_percent = format_percent(record.rate) if record.rate is not None else "Suppressed"
+    return render(request, "outcomes/benchmark_form.html", {"form": form, "benchmark": benchmark, "history": history})
+
+
+@perm_required("academy.manage_benchmarks")
+def benchmark_import(request: HttpRequest) -> HttpResponse:
+    """Upload a NARTs CSV and show what it would change (nothing is written until the lead confirms)."""
+    form = NartUploadForm(request.POST or None, request.FILES or None)
+    preview = None
+    file_error = ""
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            preview = parse_narts(upload, filename=upload.name)
+        except NartFileError as exc:
+            file_error = str(exc)
+            form.add_error("file", file_error)
+        else:
+            request.session[NART_SESSION_KEY] = {
+                "filename": upload.name,
+                "changes": [change_to_dict(c) for c in preview.changes if c.action != "unchanged"],
+            } if preview.can_import else None
+    return render(request, "outcomes/benchmark_import.html", {"form": form, "preview": preview})
+
+
+@perm_required("academy.manage_benchmarks")
+@require_POST
+def benchmark_import_confirm(request: HttpRequest) -> HttpResponse:
+    """Write the previewed NARTs benchmarks in one transaction, then queue a recompute."""
+    pending = request.session.pop(NART_SESSION_KEY, None)
+    if not pending:
+        messages.error(request, "There is nothing to import. Upload the file again.")
+        return redirect("outcomes:benchmark_import")
+    result = apply_narts(changes=[change_from_dict(c) for c in pending["changes"]], filename=pending["filename"])
+    _queue_recompute()
+    messages.success(
+        request,
+        f"Imported {pending['filename']}: {result['created']} benchmarks added, {result['updated']} updated, "
+        f"{result['unchanged']} unchanged. The dashboard is being recomputed.",
+    )
+    return redirect("outcomes:benchmark_list")

@@ -283,20 +283,26 @@ def test_it_passes_the_charts_as_json_and_loads_plotly_from_static(client_for, l
 
     figures = response.context["figures"]
     assert set(figures) == {
-        "chart-grades", "chart-distinction-merit", "chart-achievement", "chart-first-attempt", "chart-coaching"
+        "chart-grades", "chart-distinction-merit", "chart-achievement", "chart-pass-rate", "chart-first-attempt",
+        "chart-coaching",
     }
     assert '<script id="dashboard-figures" type="application/json">' in html
     assert "vendor/plotly/plotly.min.js" in html and "js/dashboard.js" in html
     assert "cdn" not in html.lower()
-    assert html.count("Show the data for this chart") == 5
+    assert html.count("Show the data for this chart") == 6
 
 
 def test_dashboard_query_count_does_not_grow_with_cohorts(client_for, lead):
     """Two cohorts or twenty: the same queries.
 
     The queries: 1. the session, 2. the signed-in user, 3. every snapshot with its
-    cohort and standard (``select_related("cohort__standard")``); then the session save
-    (``SESSION_SAVE_EVERY_REQUEST``): 4. SAVEPOINT, 5. UPDATE django_session, 6. RELEASE.
+    cohort and standard (``select_related("cohort__standard")``); 4–5. the user's model
+    permissions (navigation asks for one a lead lacks, so ``ModelBackend`` loads them once);
+    6–9. the filter form's choices: standards with cohorts, cohorts, teams, coaches; then
+    the session save (``SESSION_SAVE_EVERY_REQUEST``): 10. SAVEPOINT, 11. UPDATE
+    django_session, 12. RELEASE; 13. the business impact totals (issue 5: one grouped
+    query, ``outcomes.impact.impact_totals``). Partials other pages add (navigation,
+    export extras) may add a fixed query or two, so the count is compared, not pinned.
     """
     client = client_for(lead)
 
@@ -312,7 +318,8 @@ def test_dashboard_query_count_does_not_grow_with_cohorts(client_for, lead):
         return len(queries)
 
     two, twenty = count_queries(2), count_queries(20)
-    assert two == twenty == 6
+    assert two == twenty
+    assert twenty <= 16
 
 
 # --- CSV export ------------------------------------------------------------------------
@@ -536,7 +543,7 @@ def test_recompute_now_queues_the_job_and_returns_to_the_dashboard(client_for, l
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(RECOMPUTE)
 
-    assert response.status_code == 302 and response["Location"] == DASHBOARD
+    assert response.status_code == 302 and response["Location"].startswith(DASHBOARD + "?run=")
     assert CohortMetrics.objects.filter(key="all", enrolled=1).exists()
     assert "being recomputed" in client.get(DASHBOARD).content.decode()
 

@@ -73,13 +73,13 @@ def test_it_links_each_field_error_in_the_summary_to_its_input(client):
 
 
 def test_it_signs_in_and_shows_the_success_message_as_a_banner(client, coach):
-    """A good sign-in lands a coach on their learners with a GOV.UK success banner."""
+    """A good sign-in lands a coach on their own page ("My learners") with a GOV.UK success banner."""
     response = client.post(
         reverse("account_login"), {"login": coach.email, "password": "correct-horse-battery"}, follow=True
     )
 
     html = response.content.decode()
-    assert response.redirect_chain[-1][0] == reverse("learners:list")
+    assert response.redirect_chain[-1][0] == reverse("coach:home")  # issue 4: coaches land on their own page
     assert "govuk-notification-banner--success" in html
     assert "Successfully signed in as Bob Coach." in html
 
@@ -213,7 +213,10 @@ def test_it_lists_learners_for_a_lead(client_for, lead, django_assert_num_querie
 
     # Queries: session, user, count of learners, one page of learners joined to their teams,
     # then the session saved again (SESSION_SAVE_EVERY_REQUEST: savepoint, update, release).
-    with django_assert_num_queries(7):
+    # Issue 3 (lead's workspace) adds: the filter choices (teams, standards, cohorts, coaches),
+    # the prefetch of the page's enrolments with cohorts, and the user's and groups' model
+    # permissions (one has_perm answered False by rules falls through to ModelBackend; cached).
+    with django_assert_num_queries(14):
         response = client.get(reverse("learners:list"))
 
     html = response.content.decode()

@@ -18,6 +18,21 @@ ROLES = ("anonymous", "coach", "other_coach", "lead", "head")
 # name -> expected status per role, for GET. ``other_coach`` is a coach who does not coach
 # the learner in the URL: 404, so other learners' existence is not disclosed.
 EXPECTED = {
+    # Imports (issue 3): leads only. confirm/cancel are POST-only.
+    "imports:upload": {"anonymous": SIGN_IN, "coach": 403, "other_coach": 403, "lead": 200, "head": 403},
+    "imports:template": {"anonymous": SIGN_IN, "coach": 403, "other_coach": 403, "lead": 200, "head": 403},
+    "imports:detail": {"anonymous": SIGN_IN, "coach": 403, "other_coach": 403, "lead": 200, "head": 403},
+    "imports:confirm": {"anonymous": SIGN_IN, "coach": 403, "other_coach": 403, "lead": 405, "head": 403},
+    "imports:cancel": {"anonymous": SIGN_IN, "coach": 403, "other_coach": 403, "lead": 405, "head": 403},
+    # Coach's pages (issue 4): a coach acts only on enrolments they coach; heads read the risk view.
+    "coach:home": {"anonymous": SIGN_IN, "coach": 200, "other_coach": 200, "lead": 302, "head": 302},
+    "coach:risk": {"anonymous": SIGN_IN, "coach": 403, "other_coach": 403, "lead": 200, "head": 200},
+    "coach:enrolment": {"anonymous": SIGN_IN, "coach": 200, "other_coach": 404, "lead": 200, "head": 403},
+    "coach:session_create": {"anonymous": SIGN_IN, "coach": 200, "other_coach": 404, "lead": 200, "head": 403},
+    "coach:review_create": {"anonymous": SIGN_IN, "coach": 200, "other_coach": 404, "lead": 200, "head": 403},
+    "coach:activity_create": {"anonymous": SIGN_IN, "coach": 200, "other_coach": 404, "lead": 200, "head": 403},
+    "coach:session_edit": {"anonymous": SIGN_IN, "coach": 200, "other_coach": 404, "lead": 200, "head": 403},
+    "coach:session_delete": {"anonymous": SIGN_IN, "coach": 200, "other_coach": 404, "lead": 200, "head": 403},
     "home": {"anonymous": SIGN_IN, "coach": 302, "other_coach": 302, "lead": 302, "head": 302},
     "learners:list": {"anonymous": SIGN_IN, "coach": 200, "other_coach": 200, "lead": 200, "head": 403},
     "learners:detail": {"anonymous": SIGN_IN, "coach": 200, "other_coach": 404, "lead": 200, "head": 403},
@@ -26,9 +41,62 @@ EXPECTED = {
     "outcomes:benchmark_list": {"anonymous": SIGN_IN, "coach": 403, "other_coach": 403, "lead": 200, "head": 200},
     "outcomes:benchmark_create": {"anonymous": SIGN_IN, "coach": 403, "other_coach": 403, "lead": 200, "head": 403},
     "outcomes:recompute": {"anonymous": SIGN_IN, "coach": 403, "other_coach": 403, "lead": 405, "head": 403},
+    # Dashboard pages and benchmark upkeep (issue 5, first half): heads and leads read; leads manage.
+    "outcomes:dashboard_standards": {"anonymous": SIGN_IN, "coach": 403, "other_coach": 403, "lead": 200, "head": 200},
+    "outcomes:dashboard_trends": {"anonymous": SIGN_IN, "coach": 403, "other_coach": 403, "lead": 200, "head": 200},
+    "outcomes:dashboard_teams": {"anonymous": SIGN_IN, "coach": 403, "other_coach": 403, "lead": 200, "head": 200},
+    "outcomes:dashboard_coaching": {"anonymous": SIGN_IN, "coach": 403, "other_coach": 403, "lead": 200, "head": 200},
+    "outcomes:recompute_status": {"anonymous": SIGN_IN, "coach": 403, "other_coach": 403, "lead": 200, "head": 403},
+    "outcomes:benchmark_edit": {"anonymous": SIGN_IN, "coach": 403, "other_coach": 403, "lead": 200, "head": 403},
+    "outcomes:benchmark_import": {"anonymous": SIGN_IN, "coach": 403, "other_coach": 403, "lead": 200, "head": 403},
+    "outcomes:benchmark_import_confirm": {"anonymous": SIGN_IN, "coach": 403, "other_coach": 403, "lead": 405,
+                                          "head": 403},
+    # Privacy (issue 7): subject access and erasure are for leads only.
+    "privacy:subject_access": {"anonymous": SIGN_IN, "coach": 403, "other_coach": 403, "lead": 200, "head": 403},
+    "privacy:subject_access_json": {"anonymous": SIGN_IN, "coach": 403, "other_coach": 403, "lead": 200, "head": 403},
+    "privacy:erase": {"anonymous": SIGN_IN, "coach": 403, "other_coach": 403, "lead": 200, "head": 403},
+    # The lead's workspace (issue 3): leads manage; coaches read their own learners and enrolments.
+    "learners:create": {"anonymous": SIGN_IN, "coach": 403, "other_coach": 403, "lead": 200, "head": 403},
+    "learners:edit": {"anonymous": SIGN_IN, "coach": 403, "other_coach": 403, "lead": 200, "head": 403},
+    "learners:export_csv": {"anonymous": SIGN_IN, "coach": 403, "other_coach": 403, "lead": 200, "head": 403},
+    "learners:export_xlsx": {"anonymous": SIGN_IN, "coach": 403, "other_coach": 403, "lead": 200, "head": 403},
+    "teams:list": {"anonymous": SIGN_IN, "coach": 403, "other_coach": 403, "lead": 200, "head": 403},
+    "teams:create": {"anonymous": SIGN_IN, "coach": 403, "other_coach": 403, "lead": 200, "head": 403},
+    "teams:detail": {"anonymous": SIGN_IN, "coach": 403, "other_coach": 403, "lead": 200, "head": 403},
+    "teams:edit": {"anonymous": SIGN_IN, "coach": 403, "other_coach": 403, "lead": 200, "head": 403},
+    "cohorts:list": {"anonymous": SIGN_IN, "coach": 403, "other_coach": 403, "lead": 200, "head": 403},
+    "cohorts:create": {"anonymous": SIGN_IN, "coach": 403, "other_coach": 403, "lead": 200, "head": 403},
+    "cohorts:detail": {"anonymous": SIGN_IN, "coach": 403, "other_coach": 403, "lead": 200, "head": 403},
+    "cohorts:edit": {"anonymous": SIGN_IN, "coach": 403, "other_coach": 403, "lead": 200, "head": 403},
+    "enrolments:create": {"anonymous": SIGN_IN, "coach": 403, "other_coach": 403, "lead": 200, "head": 403},
+    "enrolments:edit": {"anonymous": SIGN_IN, "coach": 403, "other_coach": 403, "lead": 200, "head": 403},
+    "enrolments:export_csv": {"anonymous": SIGN_IN, "coach": 403, "other_coach": 403, "lead": 200, "head": 403},
+    "enrolments:export_xlsx": {"anonymous": SIGN_IN, "coach": 403, "other_coach": 403, "lead": 200, "head": 403},
+    "enrolments:start_break": {"anonymous": SIGN_IN, "coach": 403, "other_coach": 403, "lead": 200, "head": 403},
+    "enrolments:end_break": {"anonymous": SIGN_IN, "coach": 403, "other_coach": 403, "lead": 200, "head": 403},
+    "enrolments:move_to_gateway": {"anonymous": SIGN_IN, "coach": 403, "other_coach": 403, "lead": 200, "head": 403},
+    "enrolments:start_epa": {"anonymous": SIGN_IN, "coach": 403, "other_coach": 403, "lead": 200, "head": 403},
+    "enrolments:record_result": {"anonymous": SIGN_IN, "coach": 403, "other_coach": 403, "lead": 200, "head": 403},
+    "enrolments:complete": {"anonymous": SIGN_IN, "coach": 403, "other_coach": 403, "lead": 200, "head": 403},
+    "enrolments:withdraw": {"anonymous": SIGN_IN, "coach": 403, "other_coach": 403, "lead": 200, "head": 403},
+    "enrolments:list": {"anonymous": SIGN_IN, "coach": 200, "other_coach": 200, "lead": 200, "head": 403},
+    "enrolments:detail": {"anonymous": SIGN_IN, "coach": 200, "other_coach": 404, "lead": 200, "head": 403},
 }
+# Business impact, exports and the read-only API (issue 5): leads and heads of data read and
+# export, leads record impact; the API answers 401 without credentials (no sign-in redirect).
+_READ = {"anonymous": SIGN_IN, "coach": 403, "other_coach": 403, "lead": 200, "head": 200}
+_LEAD = {"anonymous": SIGN_IN, "coach": 403, "other_coach": 403, "lead": 200, "head": 403}
+_API = {"anonymous": 401, "coach": 403, "other_coach": 403, "lead": 200, "head": 200}
+EXPECTED.update({
+    "impact:list": _READ, "impact:levy": _READ, "impact:create": _LEAD, "impact:edit": _LEAD,
+    "exports:index": _READ, "exports:table": _READ, "exports:chart": _READ, "exports:board_report": _READ,
+    "api:cohorts": _API, "api:enrolments": _API, "api:results": _API, "api:metrics": _API, "api:schema": _API,
+    "api:token": _READ,
+})
 # URL names whose GET is not a page (POST-only actions): expected 405 for roles allowed to POST.
-SKIP_NAMESPACES = {"admin"}
+# "bench": the scale benchmark's bare view, registered only with ACADEMY_BENCH_VIEWS on
+# (tests/test_scale.py checks it is absent otherwise).
+SKIP_NAMESPACES = {"admin", "bench"}
 
 
 def _walk(resolver, namespace=""):
@@ -55,7 +123,7 @@ def test_every_url_has_a_rule():
 def world(coach, other_coach, lead, head):
     """A learner coached by ``coach`` (not by ``other_coach``), with a cohort and a result."""
     enrolment = factories.EnrolmentFactory(coach=coach)
-    return {"learner": enrolment.learner, "enrolment": enrolment, "cohort": enrolment.cohort,
+    return {"learner": enrolment.learner, "enrolment": enrolment, "cohort": enrolment.cohort, "session": factories.CoachingSessionFactory(enrolment=enrolment),
             "users": {"coach": coach, "other_coach": other_coach, "lead": lead, "head": head, "anonymous": None}}
 
 
@@ -63,7 +131,37 @@ def _kwargs_for(name, pattern, world):
     keys = set(pattern.pattern.converters)
     if not keys:
         return {}
+    if name == "exports:table":  # issue 5: one dashboard table
+        return {"name": "enrolments", "fmt": "csv"}
+    if name == "exports:chart":  # issue 5: one dashboard chart, from a snapshot of the world's cohort
+        from django.utils import timezone
+
+        from outcomes.models import CohortMetrics
+
+        CohortMetrics.objects.get_or_create(key=f"cohort:{world['cohort'].pk}", cohort=world["cohort"],
+                                            defaults={"computed_at": timezone.now(), "enrolled": 1})
+        return {"name": "coaching"}
+    if name == "impact:edit":  # issue 5: an impact record
+        import datetime as dt
+
+        from outcomes.models import ImpactRecord
+
+        record = ImpactRecord.objects.get_or_create(title="Matrix", kind="money", value=1, evidence="e",
+                                                    date=dt.date(2026, 1, 1))[0]
+        return {"pk": record.pk}
+    if name == "outcomes:benchmark_edit":  # issue 5: a national benchmark
+        return {"pk": factories.NationalBenchmarkFactory().pk}
+    if name == "outcomes:recompute_status":  # issue 5: any run id (an unknown run says so)
+        return {"run_id": "0123abcd"}
+    by_kwarg = {"enrolment_pk": "enrolment", "session_pk": "session"}  # coach's pages (issue 4)
+    if keys <= set(by_kwarg):
+        return {key: world[by_kwarg[key]].pk for key in keys}
     target = {"learners": world["learner"], "cohorts": world["cohort"], "outcomes": world["cohort"]}
+    target.update({"teams": world["learner"].team, "enrolments": world["enrolment"]})
+    if name.startswith("imports:"):  # issue 3: an import run (created here, leads only)
+        from cohorts.models import ImportRun
+
+        target["imports"] = ImportRun.objects.get_or_create(kind="spreadsheet", filename="staff.csv", content=b"")[0]
     obj = target.get(name.split(":")[0], world["learner"])
     return {key: obj.pk for key in keys}
 

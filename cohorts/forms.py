@@ -1,0 +1,334 @@
+"""Forms of the lead's cohort and enrolment pages: filters, create/edit, one small form per status change.
+
+Every form renders in GOV.UK markup through ``academy.forms.GovUKFormRenderer``. Dates are
+typed as 29/11/2026 (``DATE_INPUT_FORMATS``) and shown back the same way. Edit and
+status-change forms carry the record's ``version`` in a hidden field so a change made
+on a page read before someone else's save is refused.
+"""
+
+from __future__ import annotations
+
+from django import forms
+
+from academy.models import Team, User
+from learners.models import Learner
+from outcomes.models import AssessmentResult
+
+from .models import Cohort, Enrolment, Standard
+
+UK_DATE = "%d/%m/%Y"
+
+
+def date_field(label: str, *, required: bool = True, help_text: str = "") -> forms.DateField:
+    """Return a UK date field (29/11/2026) whose messages name ``label``."""
+    return forms.DateField(
+        label=label,
+        required=required,
+        help_text=help_text,
+        widget=forms.DateInput(format=UK_DATE),
+        error_messages={
+            "required": f"Enter the {label[0].lower() + label[1:]}.",
+            "invalid": f"{label} must be a real date, like 29/11/2026.",
+        },
+    )
+
+
+def coaches():
+    return User.objects.filter(role=User.Role.COACH, is_active=True).order_by("full_name", "email")
+
+
+class StandardChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.reference} {obj.title} (level {obj.level})"
+
+
+class CohortChoiceField(forms.ModelChoiceField):
+    """Cohorts labelled with their start and the standard's typical duration (the planned end suggestion)."""
+
+    def label_from_instance(self, obj):
+        months = obj.standard.typical_duration_months
+        duration = f"; typical duration {months} months" if months else ""
+        return f"{obj.name} (starts {obj.start_date:%-d %B %Y}{duration})"
+
+
+class VersionMixin(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+
+# --- Filters (GET) -----------------------------------------------------------------
+
+
+class FilterForm(forms.Form):
+    """A GET filter form: ``filters()`` returns the valid values only, so one bad value never empties the list."""
+
+    def filters(self) -> dict:
+        self.is_valid()
+        cleaned = getattr(self, "cleaned_data", {})
+        return {name: cleaned.get(name) for name in self.fields if name not in self.errors}
+
+
+def _choice_messages(thing: str) -> dict:
+    return {"invalid_choice": f"There is no such {thing}: choose one from the list."}
+
+
+class EnrolmentFilterForm(FilterForm):
+    """Search and filters of the enrolment (and learner) lists: team, standard, cohort, status, coach."""
+
+    q = forms.CharField(label="Search", required=False, help_text="Name, work email, employee number or ULN")
+    team = forms.ModelChoiceField(
+        Team.objects.order_by("name"), required=False, empty_label="All teams", error_messages=_choice_messages("team")
+    )
+    standard = StandardChoiceField(
+        Standard.objects.filter(cohorts__isnull=False).distinct().order_by("reference"),
+        required=False,
+        empty_label="All standards",
+        error_messages=_choice_messages("standard"),
+    )
+    cohort = forms.ModelChoiceField(
+        Cohort.objects.order_by("-start_date", "name"),
+        required=False,
+        empty_label="All cohorts",
+        error_messages=_choice_messages("cohort"),
+    )
+    status = forms.ChoiceField(
+        choices=[("", "All statuses"), *Enrolment.Status.choices],
+        required=False,
+        error_messages=_choice_messages("status"),
+    )
+    coach = forms.ModelChoiceField(
+        coaches(), required=False, empty_label="All coaches", error_messages=_choice_messages("coach")
+    )
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["coach"].queryset = coaches()
+        if user is not None and not user.is_lead:
+            del self.fields["coach"]  # a coach only ever sees their own
+            self.fields["cohort"].queryset = (
+                Cohort.objects.filter(enrolments__coach=user).distinct().order_by("-start_date", "name")
+            )
+
+
+class CohortFilterForm(FilterForm):
+    q = forms.CharField(label="Search", required=False, help_text="Cohort name or training provider")
+    standard = StandardChoiceField(
+        Standard.objects.filter(cohorts__isnull=False).distinct().order_by("reference"),
+        required=False,
+        empty_label="All standards",
+        error_messages=_choice_messages("standard"),
+    )
+
+
+# --- Cohorts -----------------------------------------------------------------------
+
+
+class CohortForm(forms.ModelForm):
+    """Create or edit a cohort: name, standard, training provider, UKPRN, start date."""
+
+    standard = StandardChoiceField(
+        Standard.objects.order_by("reference"),
+        help_text="The apprenticeship standard the cohort trains for.",
+        error_messages={
+            "required": "Choose the standard.",
+            "invalid_choice": "That standard is not loaded: choose one from the list.",
+        },
+    )
+    start_date = date_field("Start date")
+
+    class Meta:
+        model = Cohort
+        fields = ["name", "standard", "provider", "provider_ukprn", "start_date", "version"]
+        widgets = {"version": forms.HiddenInput}
+        help_texts = {"name": "For example, Data Analyst L4 — January 2027", "provider_ukprn": "8 digits"}
+        error_messages = {
+            "name": {"unique": "Another cohort already has this name.", "required": "Enter the cohort name."},
+            "provider": {"required": "Enter the training provider."},
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.instance.pk:
+            del self.fields["version"]  # a new cohort starts at version 1
+
+
+# --- Enrolments --------------------------------------------------------------------
+
+
+class EnrolmentCreateForm(forms.Form):
+    """Enrol a learner (found by employee number) on a cohort. Blank dates take sensible defaults."""
+
+    learner = forms.CharField(
+        label="Learner's employee number",
+        max_length=20,
+        error_messages={"required": "Enter the learner's employee number."},
+    )
+    cohort = CohortChoiceField(
+        Cohort.objects.with_standard().order_by("-start_date", "name"),
+        error_messages={
+            "required": "Choose the cohort.",
+            "invalid_choice": "There is no such cohort: choose one from the list.",
+        },
+    )
+    coach = forms.ModelChoiceField(
+        coaches(),
+        required=False,
+        empty_label="No coach yet",
+        error_messages={"invalid_choice": "Choose a coach from the list."},
+    )
+    start_date = date_field(
+        "Start date", required=False, help_text="Leave blank to use the cohort's start date. For example, 29/11/2026"
+    )
+    planned_end_date = date_field(
+        "Planned end date",
+        required=False,
+        help_text="Leave blank to use the start date plus the standard's typical duration. For example, 29/11/2027",
+    )
+    planned_otj_hours = forms.DecimalField(
+        label="Planned off-the-job hours",
+        min_value=0,
+        max_digits=7,
+        decimal_places=2,
+        error_messages={"required": "Enter the planned off-the-job hours."},
+    )
+    contracted_hours_per_week = forms.DecimalField(
+        label="Contracted hours a week",
+        min_value=0,
+        max_value=168,
+        max_digits=4,
+        decimal_places=1,
+        required=False,
+        help_text="Used by the off-the-job minimum rules (full-time is 30 hours or more).",
+    )
+    prior_learning_reduction_hours = forms.DecimalField(
+        label="Off-the-job reduction for prior learning (hours)",
+        min_value=0,
+        max_digits=7,
+        decimal_places=2,
+        required=False,
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["coach"].queryset = coaches()
+
+    def clean_learner(self):
+        number = self.cleaned_data["learner"].strip()
+        learner = Learner.objects.filter(employee_number__iexact=number).first()
+        if learner is None:
+            raise forms.ValidationError(
+                f"No learner has employee number {number}. Check the number, or add the learner first."
+            )
+        return learner
+
+    def clean(self):
+        cleaned = super().clean()
+        learner, cohort = cleaned.get("learner"), cleaned.get("cohort")
+        if learner and cohort and Enrolment.objects.filter(learner=learner, cohort=cohort).exists():
+            self.add_error("cohort", f"{learner} is already enrolled on {cohort}.")
+        start = cleaned.get("start_date") or (cohort.start_date if cohort else None)
+        end = cleaned.get("planned_end_date")
+        if start and end and end <= start:
+            self.add_error("planned_end_date", "The planned end date must be after the start date.")
+        return cleaned
+
+
+class EnrolmentEditForm(forms.ModelForm):
+    """Edit an enrolment's coach, dates and hours. Status changes have their own forms."""
+
+    start_date = date_field("Start date")
+    planned_end_date = date_field("Planned end date")
+
+    class Meta:
+        model = Enrolment
+        fields = [
+            "coach",
+            "start_date",
+            "planned_end_date",
+            "planned_otj_hours",
+            "contracted_hours_per_week",
+            "prior_learning_reduction_hours",
+            "version",
+        ]
+        widgets = {"version": forms.HiddenInput}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["coach"].queryset = coaches()
+        self.fields["coach"].empty_label = "No coach yet"
+        self.fields["coach"].error_messages["invalid_choice"] = "Choose a coach from the list."
+
+
+# --- Status changes: one small form each -------------------------------------------
+
+
+class StartBreakForm(VersionMixin):
+    on = date_field("Date the break started")
+    reason = forms.CharField(
+        label="Reason for the break",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="A break is agreed with the employer and the apprentice intends to return. "
+        "Leave or absences of up to 4 weeks are not breaks in learning.",
+        error_messages={"required": "Enter the reason for the break in learning."},
+    )
+
+
+class EndBreakForm(VersionMixin):
+    on = date_field(
+        "Date the learner returned",
+        help_text="The planned end date moves later by the length of the break. For example, 29/11/2026",
+    )
+    reason = forms.CharField(label="Note", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class GatewayForm(VersionMixin):
+    on = date_field("Gateway date")
+    reason = forms.CharField(label="Note", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class StartEpaForm(VersionMixin):
+    on = date_field("Date end-point assessment started")
+    reason = forms.CharField(label="Note", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ResultForm(VersionMixin):
+    grade = forms.ChoiceField(
+        label="Grade",
+        choices=AssessmentResult.Grade.choices,
+        widget=forms.RadioSelect,
+        help_text="Some standards have no merit grade: choose the grade the assessment organisation gave.",
+        error_messages={"required": "Choose the grade.", "invalid_choice": "Choose a grade from the list."},
+    )
+    on = date_field("Date of the result")
+    attempt = forms.IntegerField(
+        label="Attempt",
+        min_value=1,
+        help_text="Attempts go up from 1 with no gaps.",
+        error_messages={
+            "required": "Enter the attempt number.",
+            "invalid": "Enter the attempt as a whole number, like 1.",
+        },
+    )
+
+
+class CompleteForm(VersionMixin):
+    on = date_field("Completion date")
+    actual_end_date = date_field(
+        "End of learning",
+        required=False,
+        help_text="The actual end date of learning. Leave blank to use the gateway date.",
+    )
+    reason = forms.CharField(label="Note", required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class WithdrawForm(VersionMixin):
+    on = date_field("Date learning ended")
+    reason = forms.ChoiceField(
+        label="Reason for the withdrawal",
+        choices=Enrolment.WithdrawalReason.choices,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Choose the reason for the withdrawal.",
+            "invalid_choice": "Choose a reason from the list.",
+        },
+    )
+    note = forms.CharField(label="Note", required=False, widget=forms.Textarea(attrs={"rows": 2}))

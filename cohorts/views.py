@@ -1,0 +1,441 @@
+"""Cohort and enrolment pages of the lead's workspace, and one small page per status change.
+
+Leads manage everything (``academy.manage_academy``); a coach may read the enrolments
+they coach (others are 404); a head of data gets 403. Views parse input, ask
+``academy.rules``, call ``cohorts.services`` and render; after a POST they redirect with
+a success message. Refused changes (``TransitionError``) are shown on the form, naming
+the field.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from collections.abc import Callable
+
+from django import forms
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+
+from academy.concurrency import StaleEdit, save_if_current
+from academy.decorators import perm_required
+from academy.rules import visible_enrolments
+from learners.models import Learner
+from learners.services import change_history, search_learners
+from learners.views import PAGE_SIZE, export_response, stale_edit_form
+from outcomes.models import AssessmentResult
+
+from . import services
+from .exports import ENROLMENT_COLUMNS, enrolment_rows
+from .forms import (
+    CohortFilterForm,
+    CohortForm,
+    CompleteForm,
+    EndBreakForm,
+    EnrolmentCreateForm,
+    EnrolmentEditForm,
+    EnrolmentFilterForm,
+    GatewayForm,
+    ResultForm,
+    StartBreakForm,
+    StartEpaForm,
+    WithdrawForm,
+)
+from .models import Cohort, Enrolment, EnrolmentStatusChange
+
+Status = Enrolment.Status
+
+
+# --- Cohorts -----------------------------------------------------------------------
+
+
+def _status_counts():
+    return {
+        "enrolment_count": Count("enrolments", distinct=True),
+        "active_count": Count(
+            "enrolments",
+            filter=Q(
+                enrolments__status__in=[
+                    Status.ACTIVE,
+                    Status.BREAK_IN_LEARNING,
+                    Status.GATEWAY,
+                    Status.END_POINT_ASSESSMENT,
+                ]
+            ),
+            distinct=True,
+        ),
+        "completed_count": Count("enrolments", filter=Q(enrolments__status=Status.COMPLETED), distinct=True),
+        "withdrawn_count": Count("enrolments", filter=Q(enrolments__status=Status.WITHDRAWN), distinct=True),
+    }
+
+
+@perm_required("academy.manage_academy")
+def cohort_list(request: HttpRequest) -> HttpResponse:
+    """List cohorts (newest first) with enrolment counts by status in one query; search and standard filter."""
+    form = CohortFilterForm(request.GET or None)
+    values = form.filters() if request.GET else {}
+    cohorts = Cohort.objects.with_standard().annotate(**_status_counts()).order_by("-start_date", "name")
+    query = (values.get("q") or "").strip()
+    if query:
+        cohorts = cohorts.filter(Q(name__icontains=query) | Q(provider__icontains=query))
+    if values.get("standard"):
+        cohorts = cohorts.filter(standard=values["standard"])
+    page = Paginator(cohorts, PAGE_SIZE).get_page(request.GET.get("page"))
+    filtered = any(v for k, v in request.GET.items() if k != "page")
+    return render(request, "cohorts/list.html", {"page": page, "form": form, "filtered": filtered})
+
+
+@perm_required("academy.manage_academy")
+def cohort_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """Show a cohort, its enrolments (25 a page, with learners, teams and coaches) and its change history."""
+    cohort = get_object_or_404(Cohort.objects.with_standard().annotate(**_status_counts()), pk=pk)
+    enrolments = cohort.enrolments.select_related("learner__team", "coach").order_by(
+        "learner__last_name", "learner__first_name", "id"
+    )
+    page = Paginator(enrolments, PAGE_SIZE).get_page(request.GET.get("page"))
+    history = change_history(cohort.history.select_related("history_user"))
+    return render(request, "cohorts/detail.html", {"cohort": cohort, "page": page, "history": history})
+
+
+@perm_required("academy.manage_academy")
+def cohort_create(request: HttpRequest) -> HttpResponse:
+    """Add a cohort."""
+    form = CohortForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        cohort = form.save()
+        messages.success(request, f"The cohort {cohort.name} was added. Now enrol learners on it.")
+        return redirect("cohorts:detail", pk=cohort.pk)
+    return render(request, "cohorts/form.html", {"form": form, "cohort": None})
+
+
+@perm_required("academy.manage_academy")
+def cohort_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Edit a cohort; a save that lost a race with another user's save is refused (nothing lost)."""
+    cohort = get_object_or_404(Cohort.objects.with_standard(), pk=pk)
+    form = CohortForm(request.POST or None, instance=cohort)
+    if request.method == "POST" and form.is_valid():
+        try:
+            save_if_current(form.instance, expected_version=form.cleaned_data["version"] or 0)
+        except StaleEdit as stale:
+            form = stale_edit_form(CohortForm, request, stale.current, what="cohort")
+        else:
+            messages.success(request, f"The cohort {cohort.name} was saved.")
+            return redirect("cohorts:detail", pk=cohort.pk)
+    return render(request, "cohorts/form.html", {"form": form, "cohort": cohort})
+
+
+# --- Enrolments --------------------------------------------------------------------
+
+
+def _filtered_enrolments(request: HttpRequest):
+    """Return (filter form, enrolments the user may see matching the GET filters)."""
+    form = EnrolmentFilterForm(request.GET or None, user=request.user)
+    values = form.filters() if request.GET else {}
+    enrolments = visible_enrolments(request.user)
+    query = (values.get("q") or "").strip()
+    if query:
+        enrolments = enrolments.filter(learner__in=search_learners(Learner.objects.all(), query))
+    for name, lookup in (
+        ("team", "learner__team"),
+        ("standard", "cohort__standard"),
+        ("cohort", "cohort"),
+        ("status", "status"),
+        ("coach", "coach"),
+    ):
+        if values.get(name):
+            enrolments = enrolments.filter(**{lookup: values[name]})
+    return form, enrolments.order_by("learner__last_name", "learner__first_name", "cohort__start_date", "id")
+
+
+@perm_required("academy.view_enrolment_list")
+def enrolment_list(request: HttpRequest) -> HttpResponse:
+    """List the enrolments the user may see with search and filters, 25 a page (2 queries for the rows: count, page)."""
+    form, enrolments = _filtered_enrolments(request)
+    enrolments = enrolments.select_related("learner__team", "cohort__standard", "coach")
+    page = Paginator(enrolments, PAGE_SIZE).get_page(request.GET.get("page"))
+    filtered = any(v for k, v in request.GET.items() if k != "page")
+    return render(
+        request,
+        "cohorts/enrolment_list.html",
+        {
+            "page": page,
+            "form": form,
+            "filtered": filtered,
+            "query_string": request.GET.urlencode(),
+            "can_manage": request.user.has_perm("academy.manage_academy"),
+            "can_export": request.user.has_perm("academy.export_learners"),
+        },
+    )
+
+
+@perm_required("academy.export_learners")
+def enrolment_export_csv(request: HttpRequest) -> HttpResponse:
+    """Download the filtered enrolment list as CSV (formula-safe, ISO dates)."""
+    _, enrolments = _filtered_enrolments(request)
+    return export_response(
+        request,
+        rows=enrolment_rows(enrolments),
+        columns=ENROLMENT_COLUMNS,
+        name="enrolments",
+        fmt="csv",
+        what="enrolments",
+    )
+
+
+@perm_required("academy.export_learners")
+def enrolment_export_xlsx(request: HttpRequest) -> HttpResponse:
+    """Download the filtered enrolment list as an Excel workbook (formula-safe, real dates)."""
+    _, enrolments = _filtered_enrolments(request)
+    return export_response(
+        request,
+        rows=enrolment_rows(enrolments),
+        columns=ENROLMENT_COLUMNS,
+        name="enrolments",
+        fmt="xlsx",
+        what="enrolments",
+    )
+
+
+def _enrolment_for(request: HttpRequest, pk: int) -> Enrolment:
+    return get_object_or_404(
+        visible_enrolments(request.user).select_related("learner__team", "cohort__standard", "coach"), pk=pk
+    )
+
+
+@perm_required("academy.view_enrolment_list")
+def enrolment_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """Show an enrolment: details, the actions its status allows, status history, results and change history."""
+    enrolment = _enrolment_for(request, pk)
+    results = list(enrolment.assessment_results.order_by("attempt"))
+    changes = (
+        EnrolmentStatusChange.objects.filter(enrolment=enrolment)
+        .select_related("changed_by")
+        .order_by("effective_date", "changed_at", "id")
+    )
+    can_manage = request.user.has_perm("academy.manage_academy")
+    actions, history = [], []
+    if can_manage:
+        for action in services.ACTIONS:
+            if services.refusal(enrolment, action, results=results) is None:
+                spec = TRANSITIONS[action]
+                actions.append((spec.title, reverse(f"enrolments:{action}", args=[enrolment.pk]), spec.warning))
+        records = [
+            *enrolment.history.select_related("history_user"),
+            *AssessmentResult.history.filter(enrolment_id=enrolment.pk).select_related("history_user"),
+        ]
+        history = change_history(
+            records,
+            subject=lambda r: (
+                f"EPA result, attempt {r.attempt}" if isinstance(r, AssessmentResult.history.model) else "Enrolment"
+            ),
+        )
+    return render(
+        request,
+        "cohorts/enrolment_detail.html",
+        {
+            "enrolment": enrolment,
+            "results": results,
+            "changes": changes,
+            "actions": actions,
+            "can_manage": can_manage,
+            "history": history,
+        },
+    )
+
+
+@perm_required("academy.manage_academy")
+def enrolment_create(request: HttpRequest) -> HttpResponse:
+    """Enrol a learner on a cohort (``?learner=<id>`` and ``?cohort=<id>`` prefill the form)."""
+    initial = {}
+    learner = (
+        Learner.objects.filter(pk=request.GET.get("learner") or 0).first()
+        if request.GET.get("learner", "").isdigit()
+        else None
+    )
+    if learner:
+        initial["learner"] = learner.employee_number
+    if request.GET.get("cohort", "").isdigit():
+        initial["cohort"] = request.GET["cohort"]
+    form = EnrolmentCreateForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            enrolment = services.enrol_learner(
+                learner=data["learner"],
+                cohort=data["cohort"],
+                coach=data["coach"],
+                start_date=data["start_date"],
+                planned_end_date=data["planned_end_date"],
+                planned_otj_hours=data["planned_otj_hours"],
+                contracted_hours_per_week=data["contracted_hours_per_week"],
+                prior_learning_reduction_hours=data["prior_learning_reduction_hours"],
+                by=request.user,
+            )
+        except services.TransitionError as error:
+            _add_transition_error(form, error)
+        else:
+            messages.success(
+                request,
+                f"{enrolment.learner} was enrolled on {enrolment.cohort}, starting {enrolment.start_date:%-d %B %Y} "
+                f"with a planned end date of {enrolment.planned_end_date:%-d %B %Y}.",
+            )
+            return redirect("enrolments:detail", pk=enrolment.pk)
+    return render(request, "cohorts/enrolment_form.html", {"form": form, "learner": learner})
+
+
+@perm_required("academy.manage_academy")
+def enrolment_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Edit an enrolment's coach, dates and hours; a stale save is refused (nothing lost)."""
+    enrolment = get_object_or_404(Enrolment.objects.select_related("learner", "cohort"), pk=pk)
+    form = EnrolmentEditForm(request.POST or None, instance=enrolment)
+    if request.method == "POST" and form.is_valid():
+        try:
+            save_if_current(form.instance, expected_version=form.cleaned_data["version"] or 0)
+        except StaleEdit as stale:
+            form = stale_edit_form(EnrolmentEditForm, request, stale.current, what="enrolment")
+        else:
+            messages.success(request, f"The enrolment of {enrolment.learner} on {enrolment.cohort} was saved.")
+            return redirect("enrolments:detail", pk=enrolment.pk)
+    return render(request, "cohorts/enrolment_edit.html", {"form": form, "enrolment": enrolment})
+
+
+# --- Status changes ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One status change page: its form, service, page title, button text, success message and an optional warning."""
+
+    form: type[forms.Form]
+    service: Callable
+    title: str
+    button: str
+    success: Callable[[Enrolment, object], str]
+    warning: bool = False
+    intro: str = ""
+
+
+def _day(value) -> str:
+    return f"{value:%-d %B %Y}"
+
+
+TRANSITIONS = {
+    "start_break": Transition(
+        StartBreakForm,
+        services.start_break,
+        "Start a break in learning",
+        "Record the break",
+        lambda e, r: f"{e.learner} is on a break in learning from {_day(e.status_changes.last().effective_date)}.",
+        intro="A break in learning is agreed with the employer and the apprentice intends to return. "
+        "It cannot be recorded after gateway.",
+    ),
+    "end_break": Transition(
+        EndBreakForm,
+        services.end_break,
+        "Return from a break in learning",
+        "Record the return",
+        lambda e, r: (
+            f"{e.learner} is back in learning. The planned end date moved by {e.break_length_days} "
+            f"day{'s' if e.break_length_days != 1 else ''} to {_day(e.planned_end_date)}."
+        ),
+        intro="The planned end date moves later by the length of the break.",
+    ),
+    "move_to_gateway": Transition(
+        GatewayForm,
+        services.move_to_gateway,
+        "Move to gateway",
+        "Move to gateway",
+        lambda e, r: f"{e.learner} is at gateway.",
+        intro="Gateway is when the employer and provider agree the apprentice is ready for end-point assessment.",
+    ),
+    "start_epa": Transition(
+        StartEpaForm,
+        services.start_epa,
+        "Move to end-point assessment",
+        "Move to end-point assessment",
+        lambda e, r: f"{e.learner} is in end-point assessment.",
+    ),
+    "record_result": Transition(
+        ResultForm,
+        services.record_result,
+        "Record the end-point assessment result",
+        "Record the result",
+        lambda e, r: f"{r.get_grade_display()} at attempt {r.attempt} was recorded for {e.learner}.",
+    ),
+    "complete": Transition(
+        CompleteForm,
+        services.complete,
+        "Complete the enrolment",
+        "Complete the enrolment",
+        lambda e, r: f"The enrolment of {e.learner} on {e.cohort} is completed.",
+        intro="Complete an enrolment when the latest end-point assessment result is a pass, merit or distinction, "
+        "or when it is a fail and the apprentice will not resit.",
+    ),
+    "withdraw": Transition(
+        WithdrawForm,
+        services.withdraw,
+        "Withdraw from the apprenticeship",
+        "Withdraw",
+        lambda e, r: f"{e.learner} was withdrawn from {e.cohort}.",
+        warning=True,
+        intro="Withdrawal ends the enrolment. It cannot be undone here.",
+    ),
+}
+
+
+def _add_transition_error(form: forms.Form, error: services.TransitionError) -> None:
+    form.add_error(error.field if error.field in form.fields else None, error.message)
+
+
+def _transition_view(action: str):
+    spec = TRANSITIONS[action]
+
+    @perm_required("academy.manage_academy")
+    def view(request: HttpRequest, pk: int) -> HttpResponse:
+        enrolment = get_object_or_404(Enrolment.objects.select_related("learner", "cohort__standard", "coach"), pk=pk)
+        initial = {"version": enrolment.version}
+        if action == "record_result":
+            last = enrolment.assessment_results.order_by("-attempt").first()
+            initial["attempt"] = last.attempt + 1 if last else 1
+        form = spec.form(request.POST or None, initial=initial)
+        refused = services.refusal(enrolment, action)
+        if request.method == "POST" and form.is_valid():
+            data = {k: v for k, v in form.cleaned_data.items() if k != "version"}
+            try:
+                outcome = spec.service(
+                    enrolment=enrolment, by=request.user, expected_version=form.cleaned_data["version"], **data
+                )
+            except services.TransitionError as error:
+                _add_transition_error(form, error)
+            else:
+                enrolment = outcome if isinstance(outcome, Enrolment) else Enrolment.objects.get(pk=enrolment.pk)
+                enrolment.break_length_days = getattr(outcome, "break_length_days", 0)
+                messages.success(request, spec.success(enrolment, outcome))
+                if action == "end_break" and enrolment.break_length_days < services.SHORT_BREAK_DAYS:
+                    messages.warning(
+                        request,
+                        f"The break lasted {enrolment.break_length_days} days. Under the ESFA funding rules, leave or "
+                        "absences of up to 4 weeks are not breaks in learning: check it should have been recorded.",
+                    )
+                return redirect("enrolments:detail", pk=enrolment.pk)
+        return render(
+            request,
+            "cohorts/transition.html",
+            {"enrolment": enrolment, "form": form, "spec": spec, "action": action, "refused": refused},
+        )
+
+    view.__name__ = action
+    view.__doc__ = f"{spec.title}: a small form; the change is made by ``cohorts.services.{spec.service.__name__}``."
+    return view
+
+
+start_break = _transition_view("start_break")
+end_break = _transition_view("end_break")
+move_to_gateway = _transition_view("move_to_gateway")
+start_epa = _transition_view("start_epa")
+record_result = _transition_view("record_result")
+complete = _transition_view("complete")
+withdraw = _transition_view("withdraw")

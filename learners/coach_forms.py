@@ -1,0 +1,90 @@
+"""Forms for the coach's pages: parse input only; the rules live in ``learners.coaching``.
+
+Every form renders in GOV.UK markup through ``academy.forms.GovUKFormRenderer``. Dates are
+typed as UK dates (29/11/2026). ``apply_service_errors`` copies a service's
+``ValidationError`` (a dict keyed by field) onto the form so each message sits by its field.
+"""
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from academy.models import Team, User
+from cohorts.models import Cohort
+from learners.models import CoachingSession, OffTheJobActivity, ProgressReview
+
+
+def apply_service_errors(form: forms.Form, error: ValidationError) -> None:
+    """Add the messages of a service's ``ValidationError`` to ``form``: by field, or as non-field errors."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.message_dict.items():
+            target = field if field in form.fields else None
+            for message in errors:
+                form.add_error(target, message)
+    else:
+        for message in error.messages:
+            form.add_error(None, message)
+
+
+class SessionForm(forms.Form):
+    """A coaching session: date (default today), duration, mode, attendance, OTJ hours, topics, notes, next date."""
+
+    date = forms.DateField(label="Date", widget=forms.DateInput())
+    duration_minutes = forms.IntegerField(
+        label="Duration in minutes", help_text="For example, 60. At most 480 (8 hours).",
+        widget=forms.NumberInput(attrs={"class": "govuk-input--width-4", "inputmode": "numeric"}),
+    )
+    mode = forms.ChoiceField(label="Mode", choices=CoachingSession.Mode.choices, widget=forms.RadioSelect,
+                             initial=CoachingSession.Mode.VIDEO)
+    attendance = forms.ChoiceField(label="Attendance", choices=CoachingSession.Attendance.choices,
+                                   widget=forms.RadioSelect, initial=CoachingSession.Attendance.ATTENDED)
+    otj_hours = forms.DecimalField(
+        label="Off-the-job hours", required=False, max_digits=5, decimal_places=2,
+        help_text="Leave empty to count the whole duration (attended sessions); 0 for a session not attended.",
+        widget=forms.NumberInput(attrs={"class": "govuk-input--width-4", "step": "0.25"}),
+    )
+    topics = forms.CharField(label="Topics", max_length=255, required=False)
+    notes = forms.CharField(label="Notes", required=False, widget=forms.Textarea(attrs={"rows": 4}))
+    next_session_date = forms.DateField(label="Next session date", required=False, widget=forms.DateInput())
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+
+class ReviewForm(forms.Form):
+    """A progress review: date, who attended, agreed actions, RAG rating and notes."""
+
+    ATTENDEES = (("learner", "Learner"), ("line_manager", "Line manager"), ("coach", "Coach"))
+
+    date = forms.DateField(label="Date of the review", widget=forms.DateInput())
+    attendees = forms.MultipleChoiceField(
+        label="Attendees", choices=ATTENDEES, widget=forms.CheckboxSelectMultiple, required=False,
+        initial=["learner", "line_manager", "coach"],
+    )
+    agreed_actions = forms.CharField(label="Agreed actions", required=False, widget=forms.Textarea(attrs={"rows": 4}))
+    rag = forms.ChoiceField(label="RAG rating", choices=ProgressReview.Rag.choices, widget=forms.RadioSelect)
+    notes = forms.CharField(label="Notes", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ActivityForm(forms.Form):
+    """Off-the-job training other than a coaching session: date, category, hours, description."""
+
+    date = forms.DateField(label="Date", widget=forms.DateInput())
+    category = forms.ChoiceField(label="Category", choices=OffTheJobActivity.Category.choices, widget=forms.RadioSelect)
+    hours = forms.DecimalField(
+        label="Hours", max_digits=5, decimal_places=2, help_text="For example, 7 for a training day or 1.5.",
+        widget=forms.NumberInput(attrs={"class": "govuk-input--width-4", "step": "0.25"}),
+    )
+    description = forms.CharField(label="Description", max_length=255, required=False)
+
+
+class RiskFilterForm(forms.Form):
+    """Filters of the leads' risk view: coach, team and cohort (all optional)."""
+
+    coach = forms.ModelChoiceField(
+        label="Coach", required=False, empty_label="All coaches",
+        queryset=User.objects.filter(role=User.Role.COACH).order_by("full_name", "email"),
+    )
+    team = forms.ModelChoiceField(label="Team", required=False, empty_label="All teams", queryset=Team.objects.all())
+    cohort = forms.ModelChoiceField(
+        label="Cohort", required=False, empty_label="All cohorts",
+        queryset=Cohort.objects.order_by("-start_date", "name"),
+    )

@@ -1,0 +1,16 @@
+"""The coach's pages, mounted at ``/coach/`` (namespace ``coach``)."""
+from django.urls import path
+
+from . import coach_views as views
+
+app_name = "coach"
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("risk/", views.risk_view, name="risk"),
+    path("enrolments/<int:enrolment_pk>/", views.enrolment_record, name="enrolment"),
+    path("enrolments/<int:enrolment_pk>/sessions/new/", views.session_create, name="session_create"),
+    path("enrolments/<int:enrolment_pk>/reviews/new/", views.review_create, name="review_create"),
+    path("enrolments/<int:enrolment_pk>/training/new/", views.activity_create, name="activity_create"),
+    path("sessions/<int:session_pk>/edit/", views.session_edit, name="session_edit"),
+    path("sessions/<int:session_pk>/delete/", views.session_delete, name="session_delete"),
+]

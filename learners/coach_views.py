@@ -1,0 +1,308 @@
+"""The coach's pages: their learners at a glance, a learner's coaching record, and the short forms.
+
+Views parse input, ask ``academy.rules``, call ``learners.coaching`` / ``learners.risk`` and
+render. A coach reaches only enrolments they coach: anything else is a 404 (via
+``academy.rules.visible_enrolments``), and nothing is written. Leads reach every enrolment;
+heads of data read the risk view only.
+"""
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from academy.concurrency import StaleEdit
+from academy.decorators import perm_required
+from academy.rules import visible_enrolments
+from cohorts.models import Enrolment
+from learners import coaching, funding_rules, risk
+from learners.coach_forms import ActivityForm, ReviewForm, RiskFilterForm, SessionForm, apply_service_errors
+from learners.models import CoachingSession
+
+RISK_PAGE_SIZE = 50
+COLUMNS = (
+    # (sort key, heading)
+    ("name", "Learner"),
+    ("last_session", "Last session"),
+    ("next_session", "Next session"),
+    ("sessions", "Sessions this quarter"),
+    ("otj", "Off-the-job hours"),
+    ("review", "Days since progress review"),
+    ("risk", "Risk"),
+)
+
+
+def _sort_headers(request: HttpRequest, key: str, descending: bool, columns) -> list[dict]:
+    """Return one dict per column: heading, ``url`` (GET ``?sort=``, other filters kept) and ``aria_sort``."""
+    headers = []
+    for column, heading in columns:
+        params = request.GET.copy()
+        params.pop("page", None)
+        active = column == key
+        if active:
+            params["sort"] = column if descending else f"-{column}"
+        else:
+            params["sort"] = f"-{column}" if column in risk.DESCENDING_BY_DEFAULT else column
+        headers.append({
+            "key": column,
+            "heading": heading,
+            "url": f"?{params.urlencode()}",
+            "aria_sort": ("descending" if descending else "ascending") if active else "none",
+        })
+    return headers
+
+
+def _sorted_rows(request: HttpRequest, enrolments) -> tuple[list, str, bool]:
+    key, descending = risk.parse_sort(request.GET.get("sort"))
+    if "sort" not in request.GET or not request.GET.get("sort"):
+        key, descending = "risk", False
+    rows = risk.sort_risks(risk.learner_risks(enrolments, today=timezone.localdate()), key=key, descending=descending)
+    return rows, key, descending
+
+
+def _overdue(rows) -> list:
+    return sorted((r for r in rows if r.review_overdue), key=lambda r: (r.review_due.value, r.enrolment.pk))
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """Show a coach their current learners with the figures and risk flags; leads and heads go to the risk view."""
+    if request.user.has_perm("academy.view_risk"):
+        return redirect("coach:risk")
+    if not request.user.has_perm("academy.view_coach_home"):
+        raise PermissionDenied
+    enrolments = visible_enrolments(request.user).filter(status__in=risk.CURRENT_STATUSES)
+    rows, key, descending = _sorted_rows(request, enrolments)
+    return render(request, "coach/home.html", {
+        "rows": rows,
+        "headers": _sort_headers(request, key, descending, COLUMNS),
+        "overdue": _overdue(rows),
+        "at_risk_count": sum(r.at_risk for r in rows),
+        "today": timezone.localdate(),
+        "show_coach": False,
+        "can_act": True,
+    })
+
+
+@perm_required("academy.view_risk")
+def risk_view(request: HttpRequest) -> HttpResponse:
+    """Show leads and heads of data the risk view across all coaches, filterable by coach, team and cohort."""
+    form = RiskFilterForm(request.GET or None)
+    enrolments = Enrolment.objects.filter(status__in=risk.CURRENT_STATUSES)
+    if form.is_bound and form.is_valid():
+        if form.cleaned_data["coach"]:
+            enrolments = enrolments.filter(coach=form.cleaned_data["coach"])
+        if form.cleaned_data["team"]:
+            enrolments = enrolments.filter(learner__team=form.cleaned_data["team"])
+        if form.cleaned_data["cohort"]:
+            enrolments = enrolments.filter(cohort=form.cleaned_data["cohort"])
+    rows, key, descending = _sorted_rows(request, enrolments)
+    page = Paginator(rows, RISK_PAGE_SIZE).get_page(request.GET.get("page"))
+    columns = (*COLUMNS[:1], ("coach", "Coach"), *COLUMNS[1:])
+    return render(request, "coach/risk.html", {
+        "form": form,
+        "page": page,
+        "rows": page.object_list,
+        "headers": _sort_headers(request, key, descending, columns),
+        "overdue": _overdue(rows),
+        "total": len(rows),
+        "at_risk_count": sum(r.at_risk for r in rows),
+        "today": timezone.localdate(),
+        "show_coach": True,
+        "can_act": request.user.is_lead,
+    })
+
+
+def _enrolment_for(request: HttpRequest, pk: int) -> Enrolment:
+    """Return enrolment ``pk`` if the user coaches it (or is a lead), else raise ``Http404``."""
+    enrolment = get_object_or_404(
+        visible_enrolments(request.user).select_related("learner__team", "cohort__standard", "coach"), pk=pk
+    )
+    if not request.user.has_perm("learners.coach_enrolment", enrolment):
+        raise PermissionDenied
+    return enrolment
+
+
+def _next_url(request: HttpRequest, enrolment: Enrolment) -> str:
+    candidate = request.POST.get("next") or request.GET.get("next") or ""
+    if candidate and url_has_allowed_host_and_scheme(candidate, {request.get_host()}, request.is_secure()):
+        return candidate
+    return reverse("coach:enrolment", args=[enrolment.pk])
+
+
+@perm_required("academy.view_learner_list")
+def enrolment_record(request: HttpRequest, enrolment_pk: int) -> HttpResponse:
+    """Show one enrolment's coaching record: figures with the rules behind them, sessions, reviews, activities."""
+    enrolment = _enrolment_for(request, enrolment_pk)
+    today = timezone.localdate()
+    figures = risk.learner_risks(Enrolment.objects.filter(pk=enrolment.pk), today=today)[0]
+    sessions = list(enrolment.coaching_sessions.select_related("coach").order_by("-date", "-id"))
+    for session in sessions:
+        session.enrolment = enrolment
+        session.can_change = coaching.can_change_session(request.user, session)
+    otj_minimum = funding_rules.otj_minimum(
+        start_date=enrolment.start_date,
+        planned_end_date=enrolment.planned_end_date,
+        contracted_hours_per_week=enrolment.contracted_hours_per_week,
+        standard_minimum_hours=enrolment.cohort.standard.otj_minimum_hours,
+        prior_learning_reduction_hours=enrolment.prior_learning_reduction_hours,
+        break_days=sum(b.days for b in figures.breaks if not b.open),
+    )
+    return render(request, "coach/enrolment.html", {
+        "enrolment": enrolment,
+        "learner": enrolment.learner,
+        "figures": figures,
+        "sessions": sessions,
+        "reviews": enrolment.progress_reviews.select_related("recorded_by").order_by("-date", "-id"),
+        "activities": enrolment.otj_activities.select_related("recorded_by").order_by("-date", "-id"),
+        "otj_minimum": otj_minimum,
+        "review_interval": funding_rules.review_interval(start_date=enrolment.start_date),
+        "minimum_duration": funding_rules.minimum_duration(start_date=enrolment.start_date),
+        "today": today,
+    })
+
+
+def _form_page(request, *, form, enrolment, title, button, next_url, extra=None):
+    return render(request, "coach/form.html", {
+        "form": form, "enrolment": enrolment, "learner": enrolment.learner, "title": title,
+        "button": button, "next": next_url, **(extra or {}),
+    })
+
+
+@perm_required("academy.view_learner_list")
+def session_create(request: HttpRequest, enrolment_pk: int) -> HttpResponse:
+    """Log a coaching session on an enrolment (GET: the form, date defaulting to today; POST: save)."""
+    enrolment = _enrolment_for(request, enrolment_pk)
+    next_url = _next_url(request, enrolment)
+    if request.method == "POST":
+        form = SessionForm(request.POST)
+        if form.is_valid():
+            data = {k: v for k, v in form.cleaned_data.items() if k != "version"}
+            try:
+                coaching.log_session(enrolment=enrolment, by=request.user, **data)
+            except ValidationError as error:
+                apply_service_errors(form, error)
+            else:
+                messages.success(request, f"Session on {funding_rules.uk_date(data['date'])} logged.")
+                return redirect(next_url)
+    else:
+        form = SessionForm(initial={"date": timezone.localdate(), "duration_minutes": 60})
+    return _form_page(request, form=form, enrolment=enrolment, title="Log a coaching session",
+                      button="Save session", next_url=next_url)
+
+
+def _session_for(request: HttpRequest, pk: int) -> CoachingSession:
+    """Return session ``pk`` if it is on an enrolment the user may see (else 404) and they may change it (else 403)."""
+    session = get_object_or_404(
+        CoachingSession.objects.select_related("enrolment__learner", "enrolment__cohort", "coach").filter(
+            enrolment__in=visible_enrolments(request.user)
+        ),
+        pk=pk,
+    )
+    if not request.user.has_perm("learners.edit_session", session):
+        raise PermissionDenied("Only a lead can change a session more than 14 days after it was logged.")
+    return session
+
+
+@perm_required("academy.view_learner_list")
+def session_edit(request: HttpRequest, session_pk: int) -> HttpResponse:
+    """Edit a session: its coach for 14 days after logging it, then only a lead; stale edits are refused."""
+    session = _session_for(request, session_pk)
+    enrolment = session.enrolment
+    next_url = _next_url(request, enrolment)
+    if request.method == "POST":
+        form = SessionForm(request.POST)
+        if form.is_valid():
+            data = {k: v for k, v in form.cleaned_data.items() if k != "version"}
+            try:
+                coaching.edit_session(
+                    session=session, by=request.user,
+                    expected_version=form.cleaned_data["version"] or session.version, **data,
+                )
+            except ValidationError as error:
+                apply_service_errors(form, error)
+            except StaleEdit:
+                form.add_error(None, "Someone else changed this session after you opened it. "
+                                     "Reload the page to see their changes, then make yours again.")
+            else:
+                messages.success(request, "Session updated.")
+                return redirect(next_url)
+    else:
+        form = SessionForm(initial={
+            "date": session.date, "duration_minutes": session.duration_minutes, "mode": session.mode,
+            "attendance": session.attendance, "otj_hours": session.otj_hours, "topics": session.topics,
+            "notes": session.notes, "next_session_date": session.next_session_date, "version": session.version,
+        })
+    return _form_page(request, form=form, enrolment=enrolment, title="Change a coaching session",
+                      button="Save changes", next_url=next_url, extra={"session": session})
+
+
+@perm_required("academy.view_learner_list")
+def session_delete(request: HttpRequest, session_pk: int) -> HttpResponse:
+    """Delete a session after confirmation (GET: confirm page; POST: delete). Same rule as editing."""
+    session = _session_for(request, session_pk)
+    enrolment = session.enrolment
+    if request.method == "POST":
+        coaching.delete_session(session=session, by=request.user)
+        messages.success(request, f"Session on {funding_rules.uk_date(session.date)} deleted.")
+        return redirect(_next_url(request, enrolment))
+    return render(request, "coach/session_confirm_delete.html", {
+        "session": session, "enrolment": enrolment, "learner": enrolment.learner,
+        "next": _next_url(request, enrolment),
+    })
+
+
+@perm_required("academy.view_learner_list")
+def review_create(request: HttpRequest, enrolment_pk: int) -> HttpResponse:
+    """Record a progress review (date, attendees, agreed actions, RAG rating)."""
+    enrolment = _enrolment_for(request, enrolment_pk)
+    next_url = _next_url(request, enrolment)
+    if request.method == "POST":
+        form = ReviewForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            attendees = set(data["attendees"])
+            try:
+                coaching.record_review(
+                    enrolment=enrolment, by=request.user, date=data["date"], rag=data["rag"],
+                    learner_attended="learner" in attendees, line_manager_attended="line_manager" in attendees,
+                    coach_attended="coach" in attendees, agreed_actions=data["agreed_actions"], notes=data["notes"],
+                )
+            except ValidationError as error:
+                if "learner_attended" in getattr(error, "error_dict", {}):
+                    error.error_dict["attendees"] = error.error_dict.pop("learner_attended")
+                apply_service_errors(form, error)
+            else:
+                messages.success(request, f"Progress review on {funding_rules.uk_date(data['date'])} recorded.")
+                return redirect(next_url)
+    else:
+        form = ReviewForm(initial={"date": timezone.localdate()})
+    return _form_page(request, form=form, enrolment=enrolment, title="Record a progress review",
+                      button="Save review", next_url=next_url)
+
+
+@perm_required("academy.view_learner_list")
+def activity_create(request: HttpRequest, enrolment_pk: int) -> HttpResponse:
+    """Log off-the-job training other than a session (training day, self-study …) with a category."""
+    enrolment = _enrolment_for(request, enrolment_pk)
+    next_url = _next_url(request, enrolment)
+    if request.method == "POST":
+        form = ActivityForm(request.POST)
+        if form.is_valid():
+            try:
+                coaching.log_otj_activity(enrolment=enrolment, by=request.user, **form.cleaned_data)
+            except ValidationError as error:
+                apply_service_errors(form, error)
+            else:
+                messages.success(request, f"{form.cleaned_data['hours']} off-the-job hours logged.")
+                return redirect(next_url)
+    else:
+        form = ActivityForm(initial={"date": timezone.localdate()})
+    return _form_page(request, form=form, enrolment=enrolment, title="Log off-the-job training",
+                      button="Save training", next_url=next_url)

@@ -1,0 +1,15 @@
+"""Celery task for the retention job (named in ``CELERY_IMPORTS``; beat runs it nightly)."""
+from celery import shared_task
+from django.conf import settings
+from django.utils import timezone
+
+from .privacy import apply_retention as apply_retention_service
+
+
+@shared_task(name="learners.privacy_tasks.apply_retention")
+def apply_retention(dry_run: bool = False) -> int:
+    """Anonymise learners past ``ACADEMY_RETENTION_YEARS``; return how many (would be) anonymised."""
+    candidates = apply_retention_service(
+        years=settings.ACADEMY_RETENTION_YEARS, today=timezone.localdate(), dry_run=dry_run
+    )
+    return len(candidates)

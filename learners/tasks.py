@@ -1,0 +1,22 @@
+"""Celery tasks of the learners app: thin adapters that call ``learners.reminders``."""
+from celery import shared_task
+from django.db import OperationalError
+
+from learners import reminders
+
+
+@shared_task(
+    name="learners.tasks.send_reminders",
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=3,
+)
+def send_reminders() -> int:
+    """Email each coach their overdue progress reviews and learners at risk; return how many were sent.
+
+    Calls ``learners.reminders.send_reminders`` for today's date (Europe/London). Run
+    each morning at 07:00 by Celery beat (``CELERY_BEAT_SCHEDULE``); safe to run twice,
+    or on two workers at once: a coach gets at most one reminder a day (``ReminderLog``).
+    """
+    return len(reminders.send_reminders().sent)

@@ -1,0 +1,27 @@
+"""Template filters for privacy: coaching notes only for those allowed to read them.
+
+Usage (any template that shows a coaching session)::
+
+    {% load learner_privacy %}
+    {{ session|session_notes:user|linebreaksbr }}
+    {% if session|may_read_notes:user %}...{% endif %}
+
+The rule is ``learners.view_session_notes`` in ``academy/rules.py``: the learner's
+coach, apprenticeship leads and the learner themself. Load sessions with
+``select_related("enrolment__learner")`` so the check needs no query.
+"""
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def may_read_notes(session, user) -> bool:
+    """Return True if ``user`` may read ``session``'s notes."""
+    return bool(user is not None and user.has_perm("learners.view_session_notes", session))
+
+
+@register.filter
+def session_notes(session, user) -> str:
+    """Return ``session.notes`` if ``user`` may read them, else an empty string."""
+    return session.notes if may_read_notes(session, user) else ""

@@ -1,0 +1,137 @@
+"""Read-only API views: cohorts, enrolments, results, metrics (lists), and the token page.
+
+Each list is one paginated query with its related rows joined (``select_related``) plus
+the page's ``COUNT``, so the number of queries does not grow with the data. Filters:
+``outcomes.api.filters``. Permissions: ``outcomes.api.permissions.CanUseApi``.
+"""
+from __future__ import annotations
+
+from django.contrib import messages
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.generics import ListAPIView
+
+from academy.decorators import perm_required
+from cohorts.models import Cohort, Enrolment
+from outcomes.models import AssessmentResult, CohortMetrics
+
+from . import filters as api_filters
+from .permissions import CanUseApi, may_see_identity
+from .serializers import (
+    CohortSerializer,
+    EnrolmentSerializer,
+    EnrolmentWithIdentitySerializer,
+    MetricsSerializer,
+    ResultSerializer,
+    ResultWithIdentitySerializer,
+)
+
+FILTER_PARAMETERS = [
+    OpenApiParameter(
+        name,
+        OpenApiTypes.INT if kind == "integer" else OpenApiTypes.STR,
+        OpenApiParameter.QUERY,
+        required=False,
+        description=description,
+    )
+    for name, (kind, description) in api_filters.PARAMETERS.items()
+]
+IDENTITY_NOTE = (
+    " Learners are named by a stable pseudonym (`learner`); `learner_identity` (name, email, employee number, "
+    "ULN) is present only when the token's user is an apprenticeship lead."
+)
+
+
+class _ReadOnlyList(ListAPIView):
+    permission_classes = [CanUseApi]
+
+    def filters(self):
+        if not hasattr(self, "_filters"):
+            self._filters = api_filters.parse(self.request.query_params)
+        return self._filters
+
+
+@extend_schema(summary="List cohorts", parameters=FILTER_PARAMETERS,
+               description="Cohorts by start date, with their standard and enrolment count.")
+class CohortList(_ReadOnlyList):
+    serializer_class = CohortSerializer
+
+    def get_queryset(self):
+        queryset = Cohort.objects.select_related("standard").annotate(enrolment_count=Count("enrolments"))
+        return api_filters.filter_cohorts(queryset, self.filters()).order_by("start_date", "name", "id")
+
+
+@extend_schema(summary="List enrolments", parameters=FILTER_PARAMETERS, responses=EnrolmentWithIdentitySerializer,
+               description="Enrolments by cohort start date." + IDENTITY_NOTE)
+class EnrolmentList(_ReadOnlyList):
+    def get_serializer_class(self):
+        return EnrolmentWithIdentitySerializer if may_see_identity(self.request.user) else EnrolmentSerializer
+
+    def get_queryset(self):
+        queryset = Enrolment.objects.select_related("learner__team", "cohort__standard", "coach")
+        return api_filters.filter_enrolments(queryset, self.filters()).order_by("cohort__start_date", "id")
+
+
+@extend_schema(summary="List end-point assessment results", parameters=FILTER_PARAMETERS,
+               responses=ResultWithIdentitySerializer,
+               description="EPA results (every attempt), by date." + IDENTITY_NOTE)
+class ResultList(_ReadOnlyList):
+    def get_serializer_class(self):
+        return ResultWithIdentitySerializer if may_see_identity(self.request.user) else ResultSerializer
+
+    def get_queryset(self):
+        queryset = AssessmentResult.objects.select_related("enrolment__learner", "enrolment__cohort__standard")
+        return api_filters.filter_results(queryset, self.filters()).order_by("date", "id")
+
+
+@extend_schema(
+    summary="List cohort metrics",
+    parameters=FILTER_PARAMETERS,
+    description=(
+        "The dashboard's figures: one row per cohort, then the all-cohorts row (key \"all\"). Without filters, the "
+        "snapshots the metrics job last wrote; with filters, computed now over the filtered set, as the dashboard does."
+    ),
+)
+class MetricsList(_ReadOnlyList):
+    serializer_class = MetricsSerializer
+
+    def get_queryset(self):
+        filters = self.filters()
+        if filters.is_filtered:
+            from outcomes.metrics import live_metrics
+
+            return live_metrics(filters)["snapshots"]
+        return CohortMetrics.objects.select_related("cohort__standard").order_by("cohort__start_date", "key")
+
+
+# --- The token page (a Django page, not part of the API) -------------------------------
+
+
+@perm_required("academy.use_api")
+def token(request: HttpRequest) -> HttpResponse:
+    """Show, create (replacing any old one) or revoke the signed-in user's own API token.
+
+    POST ``action=create`` shows the new key once on the response page; ``action=revoke``
+    deletes the token, so tools using it get 401 from then on.
+    """
+    from rest_framework.authtoken.models import Token
+
+    new_key = None
+    if request.method == "POST":
+        action = request.POST.get("action")
+        if action == "create":
+            Token.objects.filter(user=request.user).delete()
+            new_key = Token.objects.create(user=request.user).key
+        elif action == "revoke":
+            deleted, _ = Token.objects.filter(user=request.user).delete()
+            messages.success(request, "Your API token was revoked." if deleted else "You had no API token.")
+            return redirect("api:token")
+    existing = Token.objects.filter(user=request.user).first()
+    return render(
+        request,
+        "outcomes/api/token.html",
+        {"token": existing, "new_key": new_key, "identity": may_see_identity(request.user)},
+    )

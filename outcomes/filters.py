@@ -1,0 +1,226 @@
+"""Dashboard filters: parsed from the URL's query string, validated, carried across the dashboard pages.
+
+Public API (stable: the exports, board report and read-only API import it):
+
+- ``DashboardFilters``: the cleaned filters (a frozen dataclass; all fields optional).
+- ``DashboardFilterForm``: the GET form that validates ``request.GET``.
+- ``parse_filters(query) -> (DashboardFilters, DashboardFilterForm)``: the filters to use
+  and the bound form to show. With any invalid value (unknown cohort, standard, team or
+  coach id, a level outside 2–7, a malformed date, an end before the start) the filters
+  are **empty** (the unfiltered page) and the form carries the GOV.UK error messages.
+
+URL parameters: ``from`` and ``to`` (dates, 29/11/2026 or 2026-11-29), ``standard``,
+``cohort``, ``team``, ``coach`` (database ids) and ``level`` (2–7).
+
+What a filter means (each is also said on the page, ``DashboardFilters.descriptions``):
+
+- standard, level, cohort: enrolments on cohorts of that standard, level or cohort;
+- team: enrolments of learners in that team; coach: enrolments assigned to that coach;
+- date range: enrolments in learning at any time in the range (started on or before its
+  end and not ended before its start), end-point assessment results dated in the range
+  and coaching sessions held in the range.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass
+from urllib.parse import urlencode
+
+from django import forms
+
+from academy.models import Team, User
+from cohorts.models import Cohort, Standard
+
+DATE_FORMATS = ["%d/%m/%Y", "%Y-%m-%d"]
+LEVEL_CHOICES = [("", "Any level")] + [(str(level), f"Level {level}") for level in range(2, 8)]
+
+
+@dataclass(frozen=True)
+class DashboardFilters:
+    """The dashboard's filters; ``None`` means "not filtered on this".
+
+    ``date_from``/``date_to`` are dates (inclusive); the rest are ids, ``level`` an int 2–7.
+    Labels (``cohort_label`` …) are for the page and are not part of the filtering.
+    """
+
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    standard_id: int | None = None
+    level: int | None = None
+    cohort_id: int | None = None
+    team_id: int | None = None
+    coach_id: int | None = None
+    standard_label: str = ""
+    cohort_label: str = ""
+    team_label: str = ""
+    coach_label: str = ""
+
+    @property
+    def is_filtered(self) -> bool:
+        """Return True when any filter is set."""
+        return any(
+            value is not None
+            for value in (self.date_from, self.date_to, self.standard_id, self.level, self.cohort_id, self.team_id,
+                          self.coach_id)
+        )
+
+    @property
+    def has_date_range(self) -> bool:
+        return self.date_from is not None or self.date_to is not None
+
+    def params(self) -> dict[str, str]:
+        """Return the URL parameters of the set filters (dates as dd/mm/yyyy), in a fixed order."""
+        pairs = (
+            ("from", self.date_from.strftime("%d/%m/%Y") if self.date_from else None),
+            ("to", self.date_to.strftime("%d/%m/%Y") if self.date_to else None),
+            ("standard", self.standard_id),
+            ("level", self.level),
+            ("cohort", self.cohort_id),
+            ("team", self.team_id),
+            ("coach", self.coach_id),
+        )
+        return {name: str(value) for name, value in pairs if value is not None}
+
+    @property
+    def querystring(self) -> str:
+        """Return the filters as a query string without "?" (empty when unfiltered), to carry across pages."""
+        return urlencode(self.params())
+
+    def descriptions(self) -> list[str]:
+        """Return one plain-English line per set filter, e.g. "Team: Revenues and Benefits"."""
+        lines = []
+        if self.date_from or self.date_to:
+            start = _uk_date(self.date_from) if self.date_from else "the beginning"
+            end = _uk_date(self.date_to) if self.date_to else "today"
+            lines.append(
+                f"Dates: {start} to {end} (learners in learning in this period; results and sessions dated in it)"
+            )
+        if self.standard_id is not None:
+            lines.append(f"Standard: {self.standard_label}")
+        if self.level is not None:
+            lines.append(f"Level: {self.level}")
+        if self.cohort_id is not None:
+            lines.append(f"Cohort: {self.cohort_label}")
+        if self.team_id is not None:
+            lines.append(f"Team: {self.team_label}")
+        if self.coach_id is not None:
+            lines.append(f"Coach: {self.coach_label}")
+        return lines
+
+    def as_dict(self) -> dict:
+        """Return the filters as JSON-safe values (dates ISO), for audit records and APIs."""
+        data = asdict(self)
+        for key in ("date_from", "date_to"):
+            if data[key] is not None:
+                data[key] = data[key].isoformat()
+        return data
+
+
+def _uk_date(day: dt.date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+class _NamedChoiceField(forms.ModelChoiceField):
+    def __init__(self, *args, what: str, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault(
+            "error_messages",
+            {"invalid_choice": f"Choose a {what} from the list: the {what} in the address does not exist"},
+        )
+        super().__init__(*args, **kwargs)
+
+
+class DashboardFilterForm(forms.Form):
+    """Validate the dashboard filters from ``request.GET`` (see the module docstring for the parameters).
+
+    Each query for choices runs once per page (not per row): standards with cohorts,
+    cohorts, teams, coaches.
+    """
+
+    date_from = forms.DateField(
+        label="From",
+        required=False,
+        input_formats=DATE_FORMATS,
+        help_text="For example, 1/8/2025",
+        error_messages={"invalid": "Enter the start date as a real date, like 1/8/2025"},
+    )
+    date_to = forms.DateField(
+        label="To",
+        required=False,
+        input_formats=DATE_FORMATS,
+        help_text="For example, 31/7/2026",
+        error_messages={"invalid": "Enter the end date as a real date, like 31/7/2026"},
+    )
+    standard = _NamedChoiceField(queryset=Standard.objects.none(), what="standard", empty_label="Any standard")
+    level = forms.TypedChoiceField(
+        label="Level",
+        required=False,
+        choices=LEVEL_CHOICES,
+        coerce=int,
+        empty_value=None,
+        error_messages={"invalid_choice": "Choose a level from 2 to 7"},
+    )
+    cohort = _NamedChoiceField(queryset=Cohort.objects.none(), what="cohort", empty_label="Any cohort")
+    team = _NamedChoiceField(queryset=Team.objects.none(), what="team", empty_label="Any team")
+    coach = _NamedChoiceField(queryset=User.objects.none(), what="coach", empty_label="Any coach")
+
+    # URL parameter → form field (short, shareable names in the address).
+    PARAMS = {"from": "date_from", "to": "date_to", "standard": "standard", "level": "level", "cohort": "cohort",
+              "team": "team", "coach": "coach"}
+
+    def __init__(self, query=None, **kwargs):
+        # ``add_prefix`` maps each field to its URL parameter, so the query dict is the data as is.
+        super().__init__(query, **kwargs)
+        self.fields["standard"].queryset = Standard.objects.filter(cohorts__isnull=False).distinct().order_by(
+            "title", "reference"
+        )
+        self.fields["cohort"].queryset = Cohort.objects.order_by("-start_date", "name")
+        self.fields["team"].queryset = Team.objects.order_by("name")
+        self.fields["coach"].queryset = User.objects.filter(role=User.Role.COACH).order_by("full_name", "email")
+        for name in ("date_from", "date_to"):
+            self.fields[name].widget.attrs["class"] = "govuk-input--width-10"
+
+    def add_prefix(self, field_name):
+        """Use the short URL parameter (``from``, ``to``) as the input's name, so the form submits a shareable address."""
+        reverse = {field: param for param, field in self.PARAMS.items()}
+        return reverse.get(field_name, field_name)
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if start and end and end < start:
+            self.add_error("date_to", "The end date must be the same as or after the start date")
+        return cleaned
+
+    def filters(self) -> DashboardFilters:
+        """Return the cleaned filters; call only after ``is_valid()`` returned True."""
+        c = self.cleaned_data
+        standard, cohort, team, coach = c.get("standard"), c.get("cohort"), c.get("team"), c.get("coach")
+        return DashboardFilters(
+            date_from=c.get("date_from"),
+            date_to=c.get("date_to"),
+            standard_id=standard.pk if standard else None,
+            level=c.get("level"),
+            cohort_id=cohort.pk if cohort else None,
+            team_id=team.pk if team else None,
+            coach_id=coach.pk if coach else None,
+            standard_label=str(standard) if standard else "",
+            cohort_label=str(cohort) if cohort else "",
+            team_label=str(team) if team else "",
+            coach_label=str(coach) if coach else "",
+        )
+
+
+def parse_filters(query) -> tuple[DashboardFilters, DashboardFilterForm]:
+    """Return ``(filters, form)`` for a query dict such as ``request.GET``.
+
+    Invalid input never raises: the filters are then empty (the unfiltered page) and
+    ``form.errors`` holds one message per bad field, for the GOV.UK error summary.
+    Without any filter parameter the form is unbound (no errors).
+    """
+    if not any(query.get(param, "").strip() for param in DashboardFilterForm.PARAMS):
+        return DashboardFilters(), DashboardFilterForm()
+    form = DashboardFilterForm(query)
+    if form.is_valid():
+        return form.filters(), form
+    return DashboardFilters(), form
