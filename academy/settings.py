@@ -10,6 +10,9 @@ Environment (all optional for local use):
   SQLite file ``db.sqlite3`` in the project folder.
 - ``CELERY_BROKER_URL``: e.g. ``redis://127.0.0.1:6379/0``; unset means Celery runs
   tasks eagerly in-process.
+- ``CELERY_VISIBILITY_TIMEOUT`` (int seconds, default 3600): Redis hands an unacknowledged
+  task to another worker after this long (a killed worker's task); keep it above the
+  30-minute task limit. See docs/operations.md.
 - ``REDIS_CACHE_URL``: a Redis URL for Django's cache (rate limits shared across
   gunicorn workers); unset means the local-memory cache.
 - ``EMAIL_URL``: e.g. ``smtp://user:pass@host:587``; unset means the console backend.
@@ -263,6 +266,13 @@ CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Reliability (docs/operations.md): a task is acknowledged only after it ran (acks_late),
+# and a task whose worker process died (kill -9, out of memory) goes back on the queue.
+# On Redis an unacknowledged message is redelivered when its worker has not acked it within
+# the visibility timeout, so it must exceed the longest task (CELERY_TASK_TIME_LIMIT);
+# tests use a few seconds (CELERY_VISIBILITY_TIMEOUT) to see a killed worker's task come back.
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=60 * 60)}
 CELERY_BEAT_SCHEDULE = {
     "recompute-metrics-nightly": {
         "task": "outcomes.tasks.recompute_metrics",

@@ -1,12 +1,17 @@
 """URL wiring: each app's urls, allauth's account pages, the admin."""
 from django.conf import settings
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.utils.functional import lazy
+from django.views.generic import RedirectView
 
 from . import views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    # Browsers ask for /favicon.ico whatever the page says: send them to the SVG icon.
+    path("favicon.ico", RedirectView.as_view(url=lazy(static, str)("images/favicon.svg"), permanent=True)),
     path("accounts/", include("allauth.urls")),
     path("learners/", include("learners.urls")),
     path("teams/", include("learners.team_urls")),

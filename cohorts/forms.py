@@ -11,10 +11,13 @@ from __future__ import annotations
 from django import forms
 
 from academy.models import Team, User
+from learners.funding_rules import check_enrolment_plan
 from learners.models import Learner
+from outcomes.filters import NamedLookupField
 from outcomes.models import AssessmentResult
 
 from .models import Cohort, Enrolment, Standard
+from .services import suggested_planned_end
 
 UK_DATE = "%d/%m/%Y"
 
@@ -51,6 +54,30 @@ class CohortChoiceField(forms.ModelChoiceField):
         return f"{obj.name} (starts {obj.start_date:%-d %B %Y}{duration})"
 
 
+def add_funding_rule_errors(form: forms.Form, *, standard, start_date, planned_end_date) -> None:
+    """Add ``learners.funding_rules.check_enrolment_plan``'s messages to ``form``'s fields.
+
+    Checks the planned duration (``planned_end_date``) and planned off-the-job hours
+    (``planned_otj_hours``) against the minimums of the start date's funding year, with
+    the contracted hours and prior-learning reduction the form holds. Fields that
+    already have an error, or a plan without both dates, are left alone.
+    """
+    if start_date is None or planned_end_date is None or planned_end_date <= start_date:
+        return
+    cleaned = form.cleaned_data
+    problems = check_enrolment_plan(
+        start_date=start_date,
+        planned_end_date=planned_end_date,
+        planned_otj_hours=cleaned.get("planned_otj_hours"),
+        contracted_hours_per_week=cleaned.get("contracted_hours_per_week"),
+        standard_minimum_hours=standard.otj_minimum_hours,
+        prior_learning_reduction_hours=cleaned.get("prior_learning_reduction_hours"),
+    )
+    for field, message in problems.items():
+        if field not in form.errors:
+            form.add_error(field, message)
+
+
 class VersionMixin(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
@@ -75,8 +102,11 @@ class EnrolmentFilterForm(FilterForm):
     """Search and filters of the enrolment (and learner) lists: team, standard, cohort, status, coach."""
 
     q = forms.CharField(label="Search", required=False, help_text="Name, work email, employee number or ULN")
-    team = forms.ModelChoiceField(
-        Team.objects.order_by("name"), required=False, empty_label="All teams", error_messages=_choice_messages("team")
+    # Team, cohort and coach: a select up to 200 choices, else a text input taking the name or
+    # number with a datalist of the first 200 (outcomes.filters.NamedLookupField; issue 6).
+    team = NamedLookupField(
+        Team.objects.order_by("name"), what="team", required=False, empty_label="All teams",
+        error_messages=_choice_messages("team"),
     )
     standard = StandardChoiceField(
         Standard.objects.filter(cohorts__isnull=False).distinct().order_by("reference"),
@@ -84,8 +114,9 @@ class EnrolmentFilterForm(FilterForm):
         empty_label="All standards",
         error_messages=_choice_messages("standard"),
     )
-    cohort = forms.ModelChoiceField(
+    cohort = NamedLookupField(
         Cohort.objects.order_by("-start_date", "name"),
+        what="cohort",
         required=False,
         empty_label="All cohorts",
         error_messages=_choice_messages("cohort"),
@@ -95,8 +126,9 @@ class EnrolmentFilterForm(FilterForm):
         required=False,
         error_messages=_choice_messages("status"),
     )
-    coach = forms.ModelChoiceField(
-        coaches(), required=False, empty_label="All coaches", error_messages=_choice_messages("coach")
+    coach = NamedLookupField(
+        coaches(), what="coach", name_fields=("full_name", "email"), required=False, empty_label="All coaches",
+        error_messages=_choice_messages("coach"),
     )
 
     def __init__(self, *args, user=None, **kwargs):
@@ -107,6 +139,9 @@ class EnrolmentFilterForm(FilterForm):
             self.fields["cohort"].queryset = (
                 Cohort.objects.filter(enrolments__coach=user).distinct().order_by("-start_date", "name")
             )
+        for name in ("team", "cohort", "coach"):  # one query each, as the selects' choices were
+            if name in self.fields:
+                self.fields[name].prepare()
 
 
 class CohortFilterForm(FilterForm):
@@ -229,6 +264,9 @@ class EnrolmentCreateForm(forms.Form):
         end = cleaned.get("planned_end_date")
         if start and end and end <= start:
             self.add_error("planned_end_date", "The planned end date must be after the start date.")
+        if cohort and start:
+            end = end or suggested_planned_end(standard=cohort.standard, start_date=start)
+            add_funding_rule_errors(self, standard=cohort.standard, start_date=start, planned_end_date=end)
         return cleaned
 
 
@@ -256,6 +294,16 @@ class EnrolmentEditForm(forms.ModelForm):
         self.fields["coach"].queryset = coaches()
         self.fields["coach"].empty_label = "No coach yet"
         self.fields["coach"].error_messages["invalid_choice"] = "Choose a coach from the list."
+
+    def clean(self):
+        cleaned = super().clean()
+        add_funding_rule_errors(
+            self,
+            standard=self.instance.cohort.standard,
+            start_date=cleaned.get("start_date"),
+            planned_end_date=cleaned.get("planned_end_date"),
+        )
+        return cleaned
 
 
 # --- Status changes: one small form each -------------------------------------------

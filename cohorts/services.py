@@ -39,13 +39,13 @@ Rules decided here (and why):
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from learners.funding_rules import add_months
 from outcomes.models import AssessmentResult
 
 from .models import Cohort, Enrolment, EnrolmentStatusChange
@@ -69,13 +69,6 @@ class TransitionError(Exception):
 
 
 # --- Helpers ------------------------------------------------------------------------
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    """Return ``day`` moved by ``months`` calendar months, clamped to the month's last day."""
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def suggested_planned_end(*, standard, start_date: dt.date) -> dt.date | None:
@@ -332,42 +325,40 @@ def end_break(
     return enrolment
 
 
+def _move(
+    enrolment: Enrolment, action: str, *, to: str, on: dt.date, by, reason: str, label: str, expected_version
+) -> Enrolment:
+    """Take ``action`` (a status change with only a date and a note) if allowed; return the enrolment.
+
+    ``label`` names the date in refusals ("The gateway date cannot be in the future.").
+    """
+    with transaction.atomic():
+        enrolment = _lock(enrolment, expected_version)
+        _refuse_unless_allowed(enrolment, action)
+        _check_date(enrolment, on, label=label)
+        _change(enrolment, to=to, on=on, reason=reason, by=by, update_fields=set())
+    return enrolment
+
+
 def move_to_gateway(
     *, enrolment: Enrolment, on: dt.date, by, reason: str = "", expected_version: int | None = None
 ) -> Enrolment:
     """Move an enrolment in learning to gateway on ``on`` (active → gateway); return it."""
-    with transaction.atomic():
-        enrolment = _lock(enrolment, expected_version)
-        _refuse_unless_allowed(enrolment, "move_to_gateway")
-        _check_date(enrolment, on, label="The gateway date")
-        _change(
-            enrolment,
-            to=Status.GATEWAY,
-            on=on,
-            reason=reason or "Gateway agreed by employer and provider.",
-            by=by,
-            update_fields=set(),
-        )
-    return enrolment
+    return _move(
+        enrolment, "move_to_gateway", to=Status.GATEWAY, on=on, by=by, expected_version=expected_version,
+        label="The gateway date", reason=reason or "Gateway agreed by employer and provider.",
+    )
 
 
 def start_epa(
     *, enrolment: Enrolment, on: dt.date, by, reason: str = "", expected_version: int | None = None
 ) -> Enrolment:
     """Move an enrolment at gateway to end-point assessment on ``on`` (gateway → end_point_assessment)."""
-    with transaction.atomic():
-        enrolment = _lock(enrolment, expected_version)
-        _refuse_unless_allowed(enrolment, "start_epa")
-        _check_date(enrolment, on, label="The end-point assessment start date")
-        _change(
-            enrolment,
-            to=Status.END_POINT_ASSESSMENT,
-            on=on,
-            reason=reason or "End-point assessment booked with the assessment organisation.",
-            by=by,
-            update_fields=set(),
-        )
-    return enrolment
+    return _move(
+        enrolment, "start_epa", to=Status.END_POINT_ASSESSMENT, on=on, by=by, expected_version=expected_version,
+        label="The end-point assessment start date",
+        reason=reason or "End-point assessment booked with the assessment organisation.",
+    )
 
 
 def record_result(

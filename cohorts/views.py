@@ -14,18 +14,16 @@ from collections.abc import Callable
 
 from django import forms
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
-from academy.concurrency import StaleEdit, save_if_current
 from academy.decorators import perm_required
 from academy.rules import visible_enrolments
 from learners.models import Learner
 from learners.services import change_history, search_learners
-from learners.views import PAGE_SIZE, export_response, stale_edit_form
+from learners.views import form_page, is_filtered, list_export_views, named_record_form_page, paginate, save_form
 from outcomes.models import AssessmentResult
 
 from . import services
@@ -83,9 +81,8 @@ def cohort_list(request: HttpRequest) -> HttpResponse:
         cohorts = cohorts.filter(Q(name__icontains=query) | Q(provider__icontains=query))
     if values.get("standard"):
         cohorts = cohorts.filter(standard=values["standard"])
-    page = Paginator(cohorts, PAGE_SIZE).get_page(request.GET.get("page"))
-    filtered = any(v for k, v in request.GET.items() if k != "page")
-    return render(request, "cohorts/list.html", {"page": page, "form": form, "filtered": filtered})
+    page = paginate(request, cohorts)
+    return render(request, "cohorts/list.html", {"page": page, "form": form, "filtered": is_filtered(request)})
 
 
 @perm_required("academy.manage_academy")
@@ -95,36 +92,31 @@ def cohort_detail(request: HttpRequest, pk: int) -> HttpResponse:
     enrolments = cohort.enrolments.select_related("learner__team", "coach").order_by(
         "learner__last_name", "learner__first_name", "id"
     )
-    page = Paginator(enrolments, PAGE_SIZE).get_page(request.GET.get("page"))
     history = change_history(cohort.history.select_related("history_user"))
-    return render(request, "cohorts/detail.html", {"cohort": cohort, "page": page, "history": history})
+    return render(
+        request, "cohorts/detail.html", {"cohort": cohort, "page": paginate(request, enrolments), "history": history}
+    )
 
 
 @perm_required("academy.manage_academy")
 def cohort_create(request: HttpRequest) -> HttpResponse:
     """Add a cohort."""
-    form = CohortForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        cohort = form.save()
+    form, cohort = save_form(request, CohortForm, what="cohort")
+    if cohort:
         messages.success(request, f"The cohort {cohort.name} was added. Now enrol learners on it.")
         return redirect("cohorts:detail", pk=cohort.pk)
-    return render(request, "cohorts/form.html", {"form": form, "cohort": None})
+    return named_record_form_page(request, form, None, noun="cohort", namespace="cohorts")
 
 
 @perm_required("academy.manage_academy")
 def cohort_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """Edit a cohort; a save that lost a race with another user's save is refused (nothing lost)."""
     cohort = get_object_or_404(Cohort.objects.with_standard(), pk=pk)
-    form = CohortForm(request.POST or None, instance=cohort)
-    if request.method == "POST" and form.is_valid():
-        try:
-            save_if_current(form.instance, expected_version=form.cleaned_data["version"] or 0)
-        except StaleEdit as stale:
-            form = stale_edit_form(CohortForm, request, stale.current, what="cohort")
-        else:
-            messages.success(request, f"The cohort {cohort.name} was saved.")
-            return redirect("cohorts:detail", pk=cohort.pk)
-    return render(request, "cohorts/form.html", {"form": form, "cohort": cohort})
+    form, saved = save_form(request, CohortForm, instance=cohort, what="cohort")
+    if saved:
+        messages.success(request, f"The cohort {cohort.name} was saved.")
+        return redirect("cohorts:detail", pk=cohort.pk)
+    return named_record_form_page(request, form, cohort, noun="cohort", namespace="cohorts")
 
 
 # --- Enrolments --------------------------------------------------------------------
@@ -155,15 +147,13 @@ def enrolment_list(request: HttpRequest) -> HttpResponse:
     """List the enrolments the user may see with search and filters, 25 a page (2 queries for the rows: count, page)."""
     form, enrolments = _filtered_enrolments(request)
     enrolments = enrolments.select_related("learner__team", "cohort__standard", "coach")
-    page = Paginator(enrolments, PAGE_SIZE).get_page(request.GET.get("page"))
-    filtered = any(v for k, v in request.GET.items() if k != "page")
     return render(
         request,
         "cohorts/enrolment_list.html",
         {
-            "page": page,
+            "page": paginate(request, enrolments),
             "form": form,
-            "filtered": filtered,
+            "filtered": is_filtered(request),
             "query_string": request.GET.urlencode(),
             "can_manage": request.user.has_perm("academy.manage_academy"),
             "can_export": request.user.has_perm("academy.export_learners"),
@@ -171,32 +161,9 @@ def enrolment_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@perm_required("academy.export_learners")
-def enrolment_export_csv(request: HttpRequest) -> HttpResponse:
-    """Download the filtered enrolment list as CSV (formula-safe, ISO dates)."""
-    _, enrolments = _filtered_enrolments(request)
-    return export_response(
-        request,
-        rows=enrolment_rows(enrolments),
-        columns=ENROLMENT_COLUMNS,
-        name="enrolments",
-        fmt="csv",
-        what="enrolments",
-    )
-
-
-@perm_required("academy.export_learners")
-def enrolment_export_xlsx(request: HttpRequest) -> HttpResponse:
-    """Download the filtered enrolment list as an Excel workbook (formula-safe, real dates)."""
-    _, enrolments = _filtered_enrolments(request)
-    return export_response(
-        request,
-        rows=enrolment_rows(enrolments),
-        columns=ENROLMENT_COLUMNS,
-        name="enrolments",
-        fmt="xlsx",
-        what="enrolments",
-    )
+enrolment_export_csv, enrolment_export_xlsx = list_export_views(
+    name="enrolments", filtered=_filtered_enrolments, rows=enrolment_rows, columns=ENROLMENT_COLUMNS
+)
 
 
 def _enrolment_for(request: HttpRequest, pk: int) -> Enrolment:
@@ -283,23 +250,42 @@ def enrolment_create(request: HttpRequest) -> HttpResponse:
                 f"with a planned end date of {enrolment.planned_end_date:%-d %B %Y}.",
             )
             return redirect("enrolments:detail", pk=enrolment.pk)
-    return render(request, "cohorts/enrolment_form.html", {"form": form, "learner": learner})
+    if learner:
+        crumbs = [("Learners", reverse("learners:list")), (learner.full_name, learner.get_absolute_url())]
+    else:
+        crumbs = [("Enrolments", reverse("enrolments:list"))]
+    return form_page(
+        request,
+        form,
+        title="Enrol a learner on a cohort",
+        heading=f"Enrol {learner.full_name if learner else 'a learner'} on a cohort",
+        crumbs=crumbs,
+        submit="Enrol",
+        cancel_url=crumbs[-1][1],
+        context={"learner": learner},
+    )
 
 
 @perm_required("academy.manage_academy")
 def enrolment_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """Edit an enrolment's coach, dates and hours; a stale save is refused (nothing lost)."""
-    enrolment = get_object_or_404(Enrolment.objects.select_related("learner", "cohort"), pk=pk)
-    form = EnrolmentEditForm(request.POST or None, instance=enrolment)
-    if request.method == "POST" and form.is_valid():
-        try:
-            save_if_current(form.instance, expected_version=form.cleaned_data["version"] or 0)
-        except StaleEdit as stale:
-            form = stale_edit_form(EnrolmentEditForm, request, stale.current, what="enrolment")
-        else:
-            messages.success(request, f"The enrolment of {enrolment.learner} on {enrolment.cohort} was saved.")
-            return redirect("enrolments:detail", pk=enrolment.pk)
-    return render(request, "cohorts/enrolment_edit.html", {"form": form, "enrolment": enrolment})
+    enrolment = get_object_or_404(Enrolment.objects.select_related("learner", "cohort__standard"), pk=pk)
+    form, saved = save_form(request, EnrolmentEditForm, instance=enrolment, what="enrolment")
+    if saved:
+        messages.success(request, f"The enrolment of {enrolment.learner} on {enrolment.cohort} was saved.")
+        return redirect("enrolments:detail", pk=enrolment.pk)
+    return form_page(
+        request,
+        form,
+        title=f"Change the enrolment of {enrolment.learner.full_name}",
+        caption=f"{enrolment.learner.full_name} on {enrolment.cohort.name}",
+        heading="Change the coach, dates or hours",
+        crumbs=[],  # cohorts/enrolment_edit.html draws the enrolment's own breadcrumbs
+        submit="Save changes",
+        cancel_url=reverse("enrolments:detail", args=[enrolment.pk]),
+        template="cohorts/enrolment_edit.html",
+        context={"enrolment": enrolment},
+    )
 
 
 # --- Status changes ----------------------------------------------------------------

@@ -175,6 +175,21 @@ def _form_page(request, *, form, enrolment, title, button, next_url, extra=None)
     })
 
 
+def _submitted(request: HttpRequest, form, save) -> bool:
+    """Return whether a POSTed ``form`` was valid and ``save(cleaned_data)`` succeeded.
+
+    The service's ``ValidationError`` is put on the form's fields (``apply_service_errors``).
+    """
+    if request.method != "POST" or not form.is_valid():
+        return False
+    try:
+        save(form.cleaned_data)
+    except ValidationError as error:
+        apply_service_errors(form, error)
+        return False
+    return True
+
+
 @perm_required("academy.view_learner_list")
 def session_create(request: HttpRequest, enrolment_pk: int) -> HttpResponse:
     """Log a coaching session on an enrolment (GET: the form, date defaulting to today; POST: save)."""
@@ -182,17 +197,15 @@ def session_create(request: HttpRequest, enrolment_pk: int) -> HttpResponse:
     next_url = _next_url(request, enrolment)
     if request.method == "POST":
         form = SessionForm(request.POST)
-        if form.is_valid():
-            data = {k: v for k, v in form.cleaned_data.items() if k != "version"}
-            try:
-                coaching.log_session(enrolment=enrolment, by=request.user, **data)
-            except ValidationError as error:
-                apply_service_errors(form, error)
-            else:
-                messages.success(request, f"Session on {funding_rules.uk_date(data['date'])} logged.")
-                return redirect(next_url)
     else:
         form = SessionForm(initial={"date": timezone.localdate(), "duration_minutes": 60})
+
+    def save(data):
+        coaching.log_session(enrolment=enrolment, by=request.user, **{k: v for k, v in data.items() if k != "version"})
+
+    if _submitted(request, form, save):
+        messages.success(request, f"Session on {funding_rules.uk_date(form.cleaned_data['date'])} logged.")
+        return redirect(next_url)
     return _form_page(request, form=form, enrolment=enrolment, title="Log a coaching session",
                       button="Save session", next_url=next_url)
 
@@ -263,26 +276,24 @@ def review_create(request: HttpRequest, enrolment_pk: int) -> HttpResponse:
     """Record a progress review (date, attendees, agreed actions, RAG rating)."""
     enrolment = _enrolment_for(request, enrolment_pk)
     next_url = _next_url(request, enrolment)
-    if request.method == "POST":
-        form = ReviewForm(request.POST)
-        if form.is_valid():
-            data = form.cleaned_data
-            attendees = set(data["attendees"])
-            try:
-                coaching.record_review(
-                    enrolment=enrolment, by=request.user, date=data["date"], rag=data["rag"],
-                    learner_attended="learner" in attendees, line_manager_attended="line_manager" in attendees,
-                    coach_attended="coach" in attendees, agreed_actions=data["agreed_actions"], notes=data["notes"],
-                )
-            except ValidationError as error:
-                if "learner_attended" in getattr(error, "error_dict", {}):
-                    error.error_dict["attendees"] = error.error_dict.pop("learner_attended")
-                apply_service_errors(form, error)
-            else:
-                messages.success(request, f"Progress review on {funding_rules.uk_date(data['date'])} recorded.")
-                return redirect(next_url)
-    else:
-        form = ReviewForm(initial={"date": timezone.localdate()})
+    form = ReviewForm(request.POST) if request.method == "POST" else ReviewForm(initial={"date": timezone.localdate()})
+
+    def save(data):
+        attendees = set(data["attendees"])
+        try:
+            coaching.record_review(
+                enrolment=enrolment, by=request.user, date=data["date"], rag=data["rag"],
+                learner_attended="learner" in attendees, line_manager_attended="line_manager" in attendees,
+                coach_attended="coach" in attendees, agreed_actions=data["agreed_actions"], notes=data["notes"],
+            )
+        except ValidationError as error:
+            if "learner_attended" in getattr(error, "error_dict", {}):
+                error.error_dict["attendees"] = error.error_dict.pop("learner_attended")
+            raise
+
+    if _submitted(request, form, save):
+        messages.success(request, f"Progress review on {funding_rules.uk_date(form.cleaned_data['date'])} recorded.")
+        return redirect(next_url)
     return _form_page(request, form=form, enrolment=enrolment, title="Record a progress review",
                       button="Save review", next_url=next_url)
 
@@ -292,17 +303,10 @@ def activity_create(request: HttpRequest, enrolment_pk: int) -> HttpResponse:
     """Log off-the-job training other than a session (training day, self-study …) with a category."""
     enrolment = _enrolment_for(request, enrolment_pk)
     next_url = _next_url(request, enrolment)
-    if request.method == "POST":
-        form = ActivityForm(request.POST)
-        if form.is_valid():
-            try:
-                coaching.log_otj_activity(enrolment=enrolment, by=request.user, **form.cleaned_data)
-            except ValidationError as error:
-                apply_service_errors(form, error)
-            else:
-                messages.success(request, f"{form.cleaned_data['hours']} off-the-job hours logged.")
-                return redirect(next_url)
-    else:
-        form = ActivityForm(initial={"date": timezone.localdate()})
+    today = {"date": timezone.localdate()}
+    form = ActivityForm(request.POST) if request.method == "POST" else ActivityForm(initial=today)
+    if _submitted(request, form, lambda data: coaching.log_otj_activity(enrolment=enrolment, by=request.user, **data)):
+        messages.success(request, f"{form.cleaned_data['hours']} off-the-job hours logged.")
+        return redirect(next_url)
     return _form_page(request, form=form, enrolment=enrolment, title="Log off-the-job training",
                       button="Save training", next_url=next_url)

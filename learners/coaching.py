@@ -67,6 +67,14 @@ def _check_date(day, enrolment: Enrolment, errors: dict, *, field: str = "date",
         )
 
 
+def _check_happened(day, enrolment: Enrolment, errors: dict, *, today: dt.date, what: str, verb: str) -> None:
+    """Check a record of something that has happened: an open enrolment, a date from its start to ``today``."""
+    _check_enrolment_open(enrolment, errors, what)
+    _check_date(day, enrolment, errors)
+    if day and day > today:
+        errors.setdefault("date", []).append(f"Date cannot be in the future: {verb} once it has happened.")
+
+
 def _raise(errors: dict) -> None:
     if errors:
         raise ValidationError(errors)
@@ -229,10 +237,7 @@ def record_review(
     """
     today = today or timezone.localdate()
     errors: dict[str, list[str]] = {}
-    _check_enrolment_open(enrolment, errors, "a progress review")
-    _check_date(date, enrolment, errors)
-    if date and date > today:
-        errors.setdefault("date", []).append("Date cannot be in the future: record a review once it has happened.")
+    _check_happened(date, enrolment, errors, today=today, what="a progress review", verb="record a review")
     if rag not in ProgressReview.Rag.values:
         errors.setdefault("rag", []).append("Choose the RAG rating.")
     if not (learner_attended or line_manager_attended or coach_attended):
@@ -266,10 +271,7 @@ def log_otj_activity(
     """
     today = today or timezone.localdate()
     errors: dict[str, list[str]] = {}
-    _check_enrolment_open(enrolment, errors, "off-the-job training")
-    _check_date(date, enrolment, errors)
-    if date and date > today:
-        errors.setdefault("date", []).append("Date cannot be in the future: log training once it has happened.")
+    _check_happened(date, enrolment, errors, today=today, what="off-the-job training", verb="log training")
     if category not in OffTheJobActivity.Category.values:
         errors.setdefault("category", []).append("Choose the category.")
     if hours is None:

@@ -213,9 +213,9 @@ def risk_reasons(risk: LearnerRisk) -> list[RiskReason]:
     days = (today - since).days
     if days >= NO_SESSION_DAYS:
         detail = (
-            f"No attended session for {days} days (since {since:%d/%m/%Y})."
+            f"No attended session for {days} days (since {since.day} {since:%B %Y})."
             if risk.last_attended == since
-            else f"No attended session in the {days} days since {since:%d/%m/%Y}."
+            else f"No attended session in the {days} days since {since.day} {since:%B %Y}."
         )
         reasons.append(RiskReason("no_session", "No session in 30 days", detail))
     if risk.otj_behind is not None and risk.otj_behind > OTJ_BEHIND_LIMIT:
@@ -232,7 +232,8 @@ def risk_reasons(risk: LearnerRisk) -> list[RiskReason]:
             RiskReason(
                 "review_overdue",
                 "Progress review overdue",
-                f"Progress review was due on {risk.review_due.value:%d/%m/%Y} ({risk.days_review_overdue} days ago).",
+                f"Progress review was due on {risk.review_due.value.day} {risk.review_due.value:%B %Y} "
+                f"({risk.days_review_overdue} days ago).",
             )
         )
     if risk.last_session_attendance == NO_SHOW and risk.enrolment.previous_attendance == NO_SHOW:

@@ -1,6 +1,6 @@
 """Celery tasks of the learners app: thin adapters that call ``learners.reminders``."""
 from celery import shared_task
-from django.db import OperationalError
+from django.db import InterfaceError, OperationalError
 
 from learners import reminders
 
@@ -8,8 +8,10 @@ from learners import reminders
 @shared_task(
     name="learners.tasks.send_reminders",
     acks_late=True,
-    autoretry_for=(OperationalError,),
+    reject_on_worker_lost=True,
+    autoretry_for=(OperationalError, InterfaceError),
     retry_backoff=True,
+    retry_jitter=True,
     max_retries=3,
 )
 def send_reminders() -> int:

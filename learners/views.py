@@ -13,6 +13,7 @@ from django.db.models import Count, DecimalField, Max, OuterRef, Prefetch, Q, Su
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 
 from academy import audit
@@ -110,6 +111,105 @@ def export_response(request: HttpRequest, *, rows, columns, name: str, fmt: str,
     return response
 
 
+def list_export_views(*, name: str, filtered, rows, columns):
+    """Return the (CSV view, XLSX view) that download a list page's filtered rows, for ``export_learners`` only.
+
+    ``filtered(request)`` returns (filter form, queryset) exactly as the list page filters;
+    ``rows(queryset)`` prepares it for ``columns``; ``name`` ("learners") names the file
+    and the audit record. CSV is formula-safe with ISO dates; XLSX has real dates.
+    """
+
+    def make(fmt: str, doc: str):
+        def view(request: HttpRequest) -> HttpResponse:
+            _, objects = filtered(request)
+            return export_response(request, rows=rows(objects), columns=columns, name=name, fmt=fmt, what=name)
+
+        view.__name__ = view.__qualname__ = f"{name.rstrip('s')}_export_{fmt}"
+        view.__doc__ = f"Download the filtered {name[:-1]} list as {doc}."
+        return perm_required("academy.export_learners")(view)
+
+    return make("csv", "CSV (formula-safe, ISO dates)"), make("xlsx", "an Excel workbook (formula-safe, real dates)")
+
+
+def paginate(request: HttpRequest, objects):
+    """Return the ``?page=`` page (``PAGE_SIZE`` rows) of ``objects``; a bad page number gives the nearest page."""
+    return Paginator(objects, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def is_filtered(request: HttpRequest) -> bool:
+    """Return whether any GET filter other than the page number is set."""
+    return any(v for k, v in request.GET.items() if k != "page")
+
+
+def save_form(request: HttpRequest, form_class, *, instance=None, what: str):
+    """Bind ``form_class`` to the POST and save it; return ``(form, saved record or None)``.
+
+    A new record (``instance`` None) is saved with ``form.save()``; an edit with
+    ``update_with_version`` against the form's hidden ``version``, and a save that lost
+    a race with someone else's comes back unsaved as ``stale_edit_form`` (``what``
+    names the record in its message). GET and invalid POSTs return ``(form, None)``.
+    """
+    form = form_class(request.POST or None, instance=instance)
+    if request.method != "POST" or not form.is_valid():
+        return form, None
+    if instance is None:
+        return form, form.save()
+    try:
+        return form, update_with_version(form.instance, expected_version=form.cleaned_data["version"] or 0)
+    except StaleEdit as stale:
+        return stale_edit_form(form_class, request, stale.current, what=what), None
+
+
+def form_page(
+    request: HttpRequest,
+    form,
+    *,
+    heading: str,
+    crumbs: list[tuple[str, str]],
+    submit: str,
+    cancel_url: str,
+    title: str = "",
+    caption: str = "",
+    template: str = "learners/form_page.html",
+    context: dict | None = None,
+) -> HttpResponse:
+    """Render a record's add or change page: breadcrumbs, error summary, heading, stale-save table, form, buttons.
+
+    ``crumbs`` are (text, url) links above the heading; ``submit`` is the button text;
+    ``title`` (the browser title) defaults to ``heading``; ``caption`` goes above it.
+    ``template`` may extend ``learners/form_page.html`` to add an intro (block ``intro``).
+    """
+    page = {
+        "form": form,
+        "heading": heading,
+        "title": title,
+        "caption": caption,
+        "crumbs": crumbs,
+        "submit": submit,
+        "cancel_url": cancel_url,
+    }
+    return render(request, template, {**page, **(context or {})})
+
+
+def named_record_form_page(request: HttpRequest, form, record, *, noun: str, namespace: str) -> HttpResponse:
+    """Render the add (``record`` None) or change page of a record with a ``name``, such as a cohort or team.
+
+    Its list and detail pages are ``<namespace>:list`` and ``<namespace>:detail``;
+    ``noun`` ("cohort") words the heading ("Add a cohort", "Change <name>") and button.
+    """
+    list_url = reverse(f"{namespace}:list")
+    detail_url = reverse(f"{namespace}:detail", args=[record.pk]) if record else None
+    return form_page(
+        request,
+        form,
+        heading=f"Change {record.name}" if record else f"Add a {noun}",
+        crumbs=[(namespace.capitalize(), list_url), *([(record.name, detail_url)] if record else [])],
+        submit="Save changes" if record else f"Add {noun}",
+        cancel_url=detail_url or list_url,
+        context={noun: record},
+    )
+
+
 # --- Learners ----------------------------------------------------------------------
 
 
@@ -144,16 +244,14 @@ def learner_list(request: HttpRequest) -> HttpResponse:
     learners = learners.select_related("team").prefetch_related(
         Prefetch("enrolments", queryset=shown, to_attr="listed_enrolments")
     )
-    page = Paginator(learners, PAGE_SIZE).get_page(request.GET.get("page"))
-    filtered = any(v for k, v in request.GET.items() if k != "page")
     return render(
         request,
         "learners/list.html",
         {
-            "page": page,
+            "page": paginate(request, learners),
             "form": form,
             "query": request.GET.get("q", "").strip(),
-            "filtered": filtered,
+            "filtered": is_filtered(request),
             "query_string": request.GET.urlencode(),
             "can_manage": request.user.has_perm("academy.manage_academy"),
             "can_export": request.user.has_perm("academy.export_learners"),
@@ -161,22 +259,9 @@ def learner_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@perm_required("academy.export_learners")
-def learner_export_csv(request: HttpRequest) -> HttpResponse:
-    """Download the filtered learner list as CSV (formula-safe, ISO dates)."""
-    _, learners = _filtered_learners(request)
-    return export_response(
-        request, rows=learner_rows(learners), columns=LEARNER_COLUMNS, name="learners", fmt="csv", what="learners"
-    )
-
-
-@perm_required("academy.export_learners")
-def learner_export_xlsx(request: HttpRequest) -> HttpResponse:
-    """Download the filtered learner list as an Excel workbook (formula-safe, real dates)."""
-    _, learners = _filtered_learners(request)
-    return export_response(
-        request, rows=learner_rows(learners), columns=LEARNER_COLUMNS, name="learners", fmt="xlsx", what="learners"
-    )
+learner_export_csv, learner_export_xlsx = list_export_views(
+    name="learners", filtered=_filtered_learners, rows=learner_rows, columns=LEARNER_COLUMNS
+)
 
 
 def _get_learner_for_user(request, pk):
@@ -233,28 +318,38 @@ def learner_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @perm_required("academy.manage_academy")
 def learner_create(request: HttpRequest) -> HttpResponse:
     """Add a learner; on success go to their page to enrol them on a cohort."""
-    form = LearnerForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        learner = form.save()
+    form, learner = save_form(request, LearnerForm, what="learner")
+    if learner:
         messages.success(request, f"{learner.full_name} was added. Now enrol them on a cohort.")
         return redirect(learner)
-    return render(request, "learners/form.html", {"form": form, "learner": None})
+    return _learner_form_page(request, form, None)
 
 
 @perm_required("academy.manage_academy")
 def learner_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """Edit a learner's details; a save that lost a race with another user's save is refused (nothing lost)."""
     learner = get_object_or_404(Learner.objects.with_team(), pk=pk)
-    form = LearnerForm(request.POST or None, instance=learner)
-    if request.method == "POST" and form.is_valid():
-        try:
-            update_with_version(form.instance, expected_version=form.cleaned_data["version"] or 0)
-        except StaleEdit as stale:
-            form = stale_edit_form(LearnerForm, request, stale.current, what="learner")
-        else:
-            messages.success(request, f"{learner.full_name}'s details were saved.")
-            return redirect(learner)
-    return render(request, "learners/form.html", {"form": form, "learner": learner})
+    form, saved = save_form(request, LearnerForm, instance=learner, what="learner")
+    if saved:
+        messages.success(request, f"{learner.full_name}'s details were saved.")
+        return redirect(learner)
+    return _learner_form_page(request, form, learner)
+
+
+def _learner_form_page(request: HttpRequest, form, learner) -> HttpResponse:
+    list_url = reverse("learners:list")
+    crumbs = [("Learners", list_url)]
+    if learner:
+        crumbs.append((learner.full_name, learner.get_absolute_url()))
+    return form_page(
+        request,
+        form,
+        heading=f"Change {learner.full_name}’s details" if learner else "Add a learner",
+        crumbs=crumbs,
+        submit="Save changes" if learner else "Add learner",
+        cancel_url=learner.get_absolute_url() if learner else list_url,
+        context={"learner": learner},
+    )
 
 
 # --- Teams -------------------------------------------------------------------------
@@ -268,16 +363,14 @@ def team_list(request: HttpRequest) -> HttpResponse:
     teams = Team.objects.annotate(learner_count=Count("learners")).order_by("name")
     if query:
         teams = teams.filter(Q(name__icontains=query) | Q(directorate__icontains=query))
-    page = Paginator(teams, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "learners/team_list.html", {"page": page, "form": form, "query": query})
+    return render(request, "learners/team_list.html", {"page": paginate(request, teams), "form": form, "query": query})
 
 
 @perm_required("academy.manage_academy")
 def team_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """Show a team and its learners, 25 a page."""
     team = get_object_or_404(Team, pk=pk)
-    learners = team.learners.order_by("last_name", "first_name", "id")
-    page = Paginator(learners, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(request, team.learners.order_by("last_name", "first_name", "id"))
     history = change_history(team.history.select_related("history_user"))
     return render(request, "learners/team_detail.html", {"team": team, "page": page, "history": history})
 
@@ -285,25 +378,19 @@ def team_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @perm_required("academy.manage_academy")
 def team_create(request: HttpRequest) -> HttpResponse:
     """Add a team."""
-    form = TeamForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        team = form.save()
+    form, team = save_form(request, TeamForm, what="team")
+    if team:
         messages.success(request, f"The team {team.name} was added.")
         return redirect("teams:detail", pk=team.pk)
-    return render(request, "learners/team_form.html", {"form": form, "team": None})
+    return named_record_form_page(request, form, None, noun="team", namespace="teams")
 
 
 @perm_required("academy.manage_academy")
 def team_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """Edit a team's name or directorate; a stale save is refused."""
     team = get_object_or_404(Team, pk=pk)
-    form = TeamForm(request.POST or None, instance=team)
-    if request.method == "POST" and form.is_valid():
-        try:
-            update_with_version(form.instance, expected_version=form.cleaned_data["version"] or 0)
-        except StaleEdit as stale:
-            form = stale_edit_form(TeamForm, request, stale.current, what="team")
-        else:
-            messages.success(request, f"The team {team.name} was saved.")
-            return redirect("teams:detail", pk=team.pk)
-    return render(request, "learners/team_form.html", {"form": form, "team": team})
+    form, saved = save_form(request, TeamForm, instance=team, what="team")
+    if saved:
+        messages.success(request, f"The team {team.name} was saved.")
+        return redirect("teams:detail", pk=team.pk)
+    return named_record_form_page(request, form, team, noun="team", namespace="teams")

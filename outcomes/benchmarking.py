@@ -30,14 +30,16 @@ def match_benchmark(
 
     1. Only benchmarks of the same ``measure`` count; another measure is never borrowed.
     2. Suppressed figures (``rate`` empty: ``low``/``x`` in DfE tables) are skipped.
-    3. Scope falls back from the most specific to the least: the cohort's standard
-       (``standard_id``), then its level (``level``), then all standards. The first scope
-       with any usable figure wins, even if a less specific scope has a newer one:
-       a like-for-like comparison matters more than the latest year.
-    4. Within a scope: the figure for ``academic_year`` ("2023/24") if published, else the
-       latest earlier year; never a later year (a later figure did not exist when the
-       learners were counted). With ``academic_year`` ``None`` (no results yet) the latest
-       published year is used, so the page can still show the national figure.
+    3. Year first: the figure for ``academic_year`` ("2023/24") if any applicable scope
+       publishes one, else the latest earlier year that has one; never a later year (a
+       later figure did not exist when the learners were counted). With ``academic_year``
+       ``None`` (no results yet) the latest published year is used, so the page can still
+       show the national figure.
+    4. Within that year, scope falls back from the most specific to the least: the
+       cohort's standard (``standard_id``), then its level (``level``), then all standards.
+       Year comes before scope so that a figure from years earlier (say a 2018/19 level 3
+       rate) never outranks the current national rate: national achievement rates moved
+       by more than 10 points between 2018/19 and 2023/24 (academy/data/SOURCES.md).
 
     ``benchmarks`` is a preloaded list (see ``load_benchmarks``) so a job matching many
     cohorts makes one query in all; without it, this function runs one query.
@@ -56,8 +58,13 @@ def match_benchmark(
     if level is not None:
         scopes.append(lambda b: b.scope == NationalBenchmark.Scope.LEVEL and b.level == level)
     scopes.append(lambda b: b.scope == NationalBenchmark.Scope.ALL)
+    applicable = [b for b in usable if any(in_scope(b) for in_scope in scopes)]
+    if not applicable:
+        return None
+    year = max(_year_start(b.academic_year) for b in applicable)
+    in_year = [b for b in applicable if _year_start(b.academic_year) == year]
     for in_scope in scopes:
-        candidates = [b for b in usable if in_scope(b)]
-        if candidates:
-            return max(candidates, key=lambda b: _year_start(b.academic_year))
+        for candidate in in_year:
+            if in_scope(candidate):
+                return candidate
     return None

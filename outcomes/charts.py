@@ -54,6 +54,27 @@ def _layout(title: str, **extra) -> dict:
     return layout
 
 
+# What plotly's validation turns ``"template": "none"`` into; set directly because the
+# figures below skip validation (``_figure``).
+_NO_TEMPLATE = {"data": {"scatter": [{"type": "scatter"}]}}
+
+
+def _figure(*, layout: dict) -> go.Figure:
+    """Return an empty figure that skips plotly's property validation (most of a chart's build time).
+
+    The properties used here are checked once by the tests (``go.Figure(figure_dict)``
+    validates every figure the dashboard draws), not on every request.
+    """
+    if layout.get("template") == "none":
+        layout = {**layout, "template": _NO_TEMPLATE}
+    return go.Figure(layout=layout, _validate=False)
+
+
+def _trace(kind: str, **props) -> dict:
+    """Return a trace of type ``kind`` ("bar", "scatter") as a plain dict (validated in the tests, not here)."""
+    return {"type": kind, **props}
+
+
 def _as_dict(fig: go.Figure) -> dict:
     """Return the figure as plain JSON types (lists, floats, strings)."""
     return json.loads(fig.to_json())
@@ -71,7 +92,7 @@ def grade_distribution_figure(rows: list[dict]) -> dict:
     cohort labels, ``y`` the counts of completed first-attempt EPAs with that grade.
     """
     labels = [row["label"] for row in rows]
-    fig = go.Figure(layout=_layout(
+    fig = _figure(layout=_layout(
         "First-attempt end-point assessment grades by cohort",
         barmode="stack",
         legend={"orientation": "h", "y": -0.25, "traceorder": "normal"},
@@ -79,7 +100,7 @@ def grade_distribution_figure(rows: list[dict]) -> dict:
         yaxis={"title": {"text": "Completed first-attempt EPAs"}, "rangemode": "tozero", "tickformat": "d"},
     ))
     for key, name, colour, pattern in GRADES:
-        fig.add_trace(go.Bar(
+        fig.add_trace(_trace("bar", 
             name=name,
             x=labels,
             y=[int(row.get(key) or 0) for row in rows],
@@ -105,12 +126,12 @@ def rate_interval_figure(rows: list[dict], measure: str) -> dict:
     shown = [(row["label"], _rate(row, measure)) for row in rows]
     shown = [(name, rate) for name, rate in shown if rate.has_results]
     names = [name for name, _ in shown]
-    fig = go.Figure(layout=_layout(
+    fig = _figure(layout=_layout(
         f"{label} by cohort, with 95% confidence intervals",
         xaxis={"title": {"text": "Cohort"}, "automargin": True, "type": "category"},
         yaxis={"title": {"text": f"{label} (%)"}, "range": [0, 100], "ticksuffix": "%"},
     ))
-    fig.add_trace(go.Scatter(
+    fig.add_trace(_trace("scatter", 
         name="Cohort rate (95% interval)",
         x=names,
         y=[round(rate.rate * 100, 2) for _, rate in shown],
@@ -135,7 +156,7 @@ def rate_interval_figure(rows: list[dict], measure: str) -> dict:
     how, reference = national_reference([rate for _, rate in shown])
     note = ""
     if how == "single":
-        fig.add_trace(go.Scatter(
+        fig.add_trace(_trace("scatter", 
             name=benchmark_label(reference),
             x=names,
             y=[round(reference.benchmark_rate * 100, 2)] * len(names),
@@ -144,7 +165,7 @@ def rate_interval_figure(rows: list[dict], measure: str) -> dict:
             hovertemplate=f"{benchmark_label(reference)}<extra></extra>",
         ))
     elif how == "mixed":
-        fig.add_trace(go.Scatter(
+        fig.add_trace(_trace("scatter", 
             name="National benchmark for the cohort",
             x=[name for name, _ in benchmarked],
             y=[round(rate.benchmark_rate * 100, 2) for _, rate in benchmarked],
@@ -171,13 +192,13 @@ def coaching_hours_figure(rows: list[dict]) -> dict:
     One bar trace; ``y`` is ``coaching_hours ÷ enrolled`` rounded to 0.1 hours, 0 where no
     learner is enrolled.
     """
-    fig = go.Figure(layout=_layout(
+    fig = _figure(layout=_layout(
         "Coaching hours per learner by cohort",
         xaxis={"title": {"text": "Cohort"}, "automargin": True, "type": "category"},
         yaxis={"title": {"text": "Hours per enrolled learner"}, "rangemode": "tozero"},
         showlegend=False,
     ))
-    fig.add_trace(go.Bar(
+    fig.add_trace(_trace("bar", 
         name="Coaching hours per learner",
         x=[row["label"] for row in rows],
         y=[round(row["hours_per_learner"] or 0, 1) for row in rows],
@@ -223,7 +244,7 @@ def forest_figure(rows: list[dict], measure: str) -> dict:
     shown = [(row["label"], _rate(row, measure)) for row in rows]
     shown = [(name, rate) for name, rate in shown if rate.has_results]
     names = [name for name, _ in shown]
-    fig = go.Figure(layout=_layout(
+    fig = _figure(layout=_layout(
         f"{label}: cohorts against the national figure",
         xaxis={"title": {"text": f"{label} (%)"}, "range": [0, 100], "ticksuffix": "%"},
         yaxis={"type": "category", "autorange": "reversed", "automargin": True, "categoryorder": "array",
@@ -231,7 +252,7 @@ def forest_figure(rows: list[dict], measure: str) -> dict:
         height=max(320, 60 + 34 * len(names)),
         margin={"t": 60, "r": 20, "b": 80, "l": 20},
     ))
-    fig.add_trace(go.Scatter(
+    fig.add_trace(_trace("scatter", 
         name="Rate (95% interval)",
         y=names,
         x=[round(rate.rate * 100, 2) for _, rate in shown],
@@ -254,7 +275,7 @@ def forest_figure(rows: list[dict], measure: str) -> dict:
     ))
     benchmarked = [(name, rate) for name, rate in shown if rate.benchmark_rate is not None]
     if benchmarked:
-        fig.add_trace(go.Scatter(
+        fig.add_trace(_trace("scatter", 
             name="National figure used for the row",
             y=[name for name, _ in benchmarked],
             x=[round(rate.benchmark_rate * 100, 2) for _, rate in benchmarked],
@@ -281,13 +302,13 @@ def forest_figure(rows: list[dict], measure: str) -> dict:
 
 def monthly_intake_figure(months: list[dict]) -> dict:
     """Return a bar chart of enrolments started per month; ``months`` items have ``label`` and ``started``."""
-    fig = go.Figure(layout=_layout(
+    fig = _figure(layout=_layout(
         "Intake by month",
         xaxis={"title": {"text": "Month started"}, "type": "category", "automargin": True},
         yaxis={"title": {"text": "Enrolments started"}, "rangemode": "tozero", "tickformat": "d"},
         showlegend=False,
     ))
-    fig.add_trace(go.Bar(
+    fig.add_trace(_trace("bar", 
         name="Enrolments started",
         x=[m["label"] for m in months],
         y=[int(m["started"]) for m in months],
@@ -299,7 +320,7 @@ def monthly_intake_figure(months: list[dict]) -> dict:
 
 def monthly_results_figure(months: list[dict]) -> dict:
     """Return stacked bars of first-attempt EPA grades per month (``months`` items: label and grade counts)."""
-    fig = go.Figure(layout=_layout(
+    fig = _figure(layout=_layout(
         "First-attempt end-point assessment results by month",
         barmode="stack",
         legend={"orientation": "h", "y": -0.3, "traceorder": "normal"},
@@ -307,7 +328,7 @@ def monthly_results_figure(months: list[dict]) -> dict:
         yaxis={"title": {"text": "First-attempt results"}, "rangemode": "tozero", "tickformat": "d"},
     ))
     for key, name, colour, pattern in GRADES:
-        fig.add_trace(go.Bar(
+        fig.add_trace(_trace("bar", 
             name=name,
             x=[m["label"] for m in months],
             y=[int(m.get(key) or 0) for m in months],
@@ -327,12 +348,12 @@ def share_over_time_figure(rows: list[dict], measure: str = DISTINCTION_MERIT_SH
     label = MEASURES[measure]["label"]
     shown = [(row, _rate(row, measure)) for row in rows if row.get("cohort") is not None]
     shown = [(row, rate) for row, rate in shown if rate.has_results]
-    fig = go.Figure(layout=_layout(
+    fig = _figure(layout=_layout(
         f"{label} by cohort, over time",
         xaxis={"title": {"text": "Cohort start date"}, "type": "date"},
         yaxis={"title": {"text": f"{label} (%)"}, "range": [0, 100], "ticksuffix": "%"},
     ))
-    fig.add_trace(go.Scatter(
+    fig.add_trace(_trace("scatter", 
         name="Cohort (95% interval)",
         x=[row["cohort"].start_date.isoformat() for row, _ in shown],
         y=[round(rate.rate * 100, 2) for _, rate in shown],
@@ -361,7 +382,7 @@ def share_over_time_figure(rows: list[dict], measure: str = DISTINCTION_MERIT_SH
 def teams_figure(rows: list[dict]) -> dict:
     """Return grouped horizontal bars of enrolments and completions per team (teams taking part only)."""
     names = [row["label"] for row in rows]
-    fig = go.Figure(layout=_layout(
+    fig = _figure(layout=_layout(
         "Enrolments and completions by team",
         barmode="group",
         xaxis={"title": {"text": "Learners"}, "rangemode": "tozero", "tickformat": "d"},
@@ -370,7 +391,7 @@ def teams_figure(rows: list[dict]) -> dict:
         margin={"t": 60, "r": 20, "b": 80, "l": 20},
     ))
     for key, name, colour in (("enrolled", "Enrolled", "#1d70b8"), ("completed", "Completed", "#003078")):
-        fig.add_trace(go.Bar(
+        fig.add_trace(_trace("bar", 
             name=name, orientation="h", y=names, x=[int(row[key]) for row in rows], marker={"color": colour},
             hovertemplate=f"%{{y}}<br>{name}: %{{x}}<extra></extra>",
         ))
@@ -379,13 +400,13 @@ def teams_figure(rows: list[dict]) -> dict:
 
 def per_learner_figure(rows: list[dict], *, title: str, axis: str) -> dict:
     """Return bars of coaching hours per enrolled learner for each row (cohorts or coaches)."""
-    fig = go.Figure(layout=_layout(
+    fig = _figure(layout=_layout(
         title,
         xaxis={"title": {"text": axis}, "automargin": True, "type": "category"},
         yaxis={"title": {"text": "Coaching hours per enrolled learner"}, "rangemode": "tozero"},
         showlegend=False,
     ))
-    fig.add_trace(go.Bar(
+    fig.add_trace(_trace("bar", 
         name="Coaching hours per learner",
         x=[row["label"] for row in rows],
         y=[round(row["hours_per_learner"] or 0, 1) for row in rows],

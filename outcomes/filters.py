@@ -120,21 +120,112 @@ def _uk_date(day: dt.date) -> str:
     return f"{day.day} {day:%B %Y}"
 
 
-class _NamedChoiceField(forms.ModelChoiceField):
-    def __init__(self, *args, what: str, **kwargs):
+SELECT_LIMIT = 200  # above this many choices, a text input (name or id) with a datalist of the first 200
+
+
+class DatalistInput(forms.TextInput):
+    """A text input followed by a ``<datalist>`` of suggestions (``options``: list of strings)."""
+
+    def __init__(self, attrs=None, options=()):
+        super().__init__(attrs)
+        self.options = list(options)
+
+    def render(self, name, value, attrs=None, renderer=None):
+        from django.utils.html import format_html, format_html_join
+
+        list_id = f"{(attrs or {}).get('id') or self.attrs.get('id') or 'id_' + name}-options"
+        attrs = {**(attrs or {}), "list": list_id, "autocomplete": "off"}
+        html = super().render(name, value, attrs, renderer)
+        options = format_html_join("", '<option value="{}"></option>', ((o,) for o in self.options))
+        # ``html`` is the widget's own (escaped, safe) output; format_html keeps it as is.
+        return format_html('{}<datalist id="{}">{}</datalist>', html, list_id, options)
+
+
+class NamedLookupField(forms.ModelChoiceField):
+    """A record chosen by id or exact name: a ``<select>`` for up to ``SELECT_LIMIT`` records, else a text input.
+
+    ``prepare(limit=SELECT_LIMIT)`` runs one query (``limit + 1`` rows in the field's
+    order): with at most ``limit`` records the field stays a select of them; with more,
+    it becomes a text input that accepts the record's id or its exact name (any case, in
+    one of ``name_fields``), with a ``<datalist>`` of the first ``limit`` records (the
+    order puts the most recent first where that matters). Cleaning costs one query either
+    way, so the page's query count does not grow with the data.
+
+    Errors: an unknown id in the address keeps the list's message ("Choose a cohort from
+    the list: …"); in the text input, "No cohort is called “X”: enter its name exactly as
+    listed, or its id" and, for a name shared by several records, "More than one cohort is
+    called “X”: enter its id instead".
+    """
+
+    def __init__(self, *args, what: str, name_fields: tuple[str, ...] = ("name",), **kwargs):
         kwargs.setdefault("required", False)
         kwargs.setdefault(
             "error_messages",
             {"invalid_choice": f"Choose a {what} from the list: the {what} in the address does not exist"},
         )
         super().__init__(*args, **kwargs)
+        self.what = what
+        self.name_fields = name_fields
+        self.as_text = False
+
+    def prepare(self, limit: int | None = None) -> None:
+        """Read up to ``limit + 1`` records (one query) and choose the widget: select, or text with a datalist.
+
+        ``limit`` defaults to ``SELECT_LIMIT``.
+        """
+        limit = SELECT_LIMIT if limit is None else limit
+        first = list(self.queryset[: limit + 1])
+        if len(first) <= limit:
+            # The select draws these rows without querying again.
+            self.choices = [("", self.empty_label or "")] + [(obj.pk, self.label_from_instance(obj)) for obj in first]
+            return
+        self.as_text = True
+        label = self.label or self.what.capitalize()
+        self.widget = DatalistInput(options=[self.label_from_instance(obj) for obj in first[:limit]])
+        self.help_text = f"Type its name exactly (suggestions show the first {limit}) or its number"
+        self.label = label
+
+    def to_python(self, value):
+        if not self.as_text or value in self.empty_values:
+            return super().to_python(value)
+        text = str(value).strip()
+        if text.isdigit():
+            match = self.queryset.filter(pk=int(text)).first()
+            if match is None:
+                raise forms.ValidationError(
+                    f"No {self.what} has the number {text}: enter its name exactly as listed, or its number",
+                    code="invalid_choice",
+                )
+            return match
+        from django.db.models import Q
+
+        query = Q()
+        for field in self.name_fields:
+            query |= Q(**{f"{field}__iexact": text})
+        matches = list(self.queryset.filter(query)[:2])
+        if not matches:
+            raise forms.ValidationError(
+                f"No {self.what} is called “{text}”: enter its name exactly as listed, or its number",
+                code="invalid_choice",
+            )
+        if len(matches) > 1:
+            raise forms.ValidationError(
+                f"More than one {self.what} is called “{text}”: enter its number instead", code="invalid_choice"
+            )
+        return matches[0]
+
+
+class _NamedChoiceField(NamedLookupField):
+    """Kept for imports elsewhere: a ``NamedLookupField``."""
 
 
 class DashboardFilterForm(forms.Form):
     """Validate the dashboard filters from ``request.GET`` (see the module docstring for the parameters).
 
     Each query for choices runs once per page (not per row): standards with cohorts,
-    cohorts, teams, coaches.
+    cohorts (newest first), teams, coaches. Cohort, team and coach are selects up to
+    ``SELECT_LIMIT`` (200) records and text inputs taking a name or number above that
+    (``NamedLookupField``), so the page stays small with thousands of cohorts.
     """
 
     date_from = forms.DateField(
@@ -160,9 +251,11 @@ class DashboardFilterForm(forms.Form):
         empty_value=None,
         error_messages={"invalid_choice": "Choose a level from 2 to 7"},
     )
-    cohort = _NamedChoiceField(queryset=Cohort.objects.none(), what="cohort", empty_label="Any cohort")
-    team = _NamedChoiceField(queryset=Team.objects.none(), what="team", empty_label="Any team")
-    coach = _NamedChoiceField(queryset=User.objects.none(), what="coach", empty_label="Any coach")
+    cohort = NamedLookupField(queryset=Cohort.objects.none(), what="cohort", empty_label="Any cohort")
+    team = NamedLookupField(queryset=Team.objects.none(), what="team", empty_label="Any team")
+    coach = NamedLookupField(
+        queryset=User.objects.none(), what="coach", empty_label="Any coach", name_fields=("full_name", "email")
+    )
 
     # URL parameter → form field (short, shareable names in the address).
     PARAMS = {"from": "date_from", "to": "date_to", "standard": "standard", "level": "level", "cohort": "cohort",
@@ -177,6 +270,8 @@ class DashboardFilterForm(forms.Form):
         self.fields["cohort"].queryset = Cohort.objects.order_by("-start_date", "name")
         self.fields["team"].queryset = Team.objects.order_by("name")
         self.fields["coach"].queryset = User.objects.filter(role=User.Role.COACH).order_by("full_name", "email")
+        for name in ("cohort", "team", "coach"):  # one query each, as the selects' choices were
+            self.fields[name].prepare()
         for name in ("date_from", "date_to"):
             self.fields[name].widget.attrs["class"] = "govuk-input--width-10"
 

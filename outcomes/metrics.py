@@ -37,7 +37,7 @@ import pandas as pd
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Count, Sum
+from django.db.models import Count, IntegerField, Sum, Value
 from django.utils import timezone
 
 from academy.dates import academic_year_label, parse_academic_year
@@ -131,6 +131,63 @@ def _frame(rows, columns: dict[str, str]) -> pd.DataFrame:
     return df
 
 
+class _logged:
+    """Record a statement run on the raw psycopg cursor (``COPY``) in Django's query log, as Django's cursor would.
+
+    So query counts (``CaptureQueriesContext``, the benchmark) include the ``COPY``s.
+    """
+
+    def __init__(self, connection, sql: str):
+        self.connection, self.sql = connection, sql
+
+    def __enter__(self):
+        import time
+
+        self.start = time.monotonic()
+        return self
+
+    def __exit__(self, *exc):
+        import time
+
+        if self.connection.queries_logged:
+            self.connection.queries_log.append({"sql": self.sql, "time": f"{time.monotonic() - self.start:.3f}"})
+        return False
+
+
+def _read_frame(queryset, columns: dict[str, str]) -> pd.DataFrame:
+    """Return the rows of a ``values_list`` ``queryset`` as a DataFrame with ``columns``' dtypes (one query).
+
+    On PostgreSQL the query runs as ``COPY (SELECT …) TO STDOUT`` (CSV, psycopg 3) read by
+    ``pandas.read_csv``: no Python tuple or Decimal per value, several times faster than
+    iterating the queryset at 100,000 rows. Elsewhere (SQLite) the queryset's tuples go
+    through ``_frame``. Both give the same frame (``tests/test_metrics.py`` compares them).
+    """
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return _frame(queryset, columns)
+    import io
+
+    sql, params = queryset.query.sql_with_params()
+    buffer = io.BytesIO()
+    with connection.cursor() as cursor, _logged(connection, f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)"):
+        with cursor.cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", params) as copy:
+            for block in copy:
+                buffer.write(block)
+    if not buffer.tell():  # no rows: read_csv would refuse an empty file
+        return _frame([], columns)
+    buffer.seek(0)
+    text_columns = {name: "str" for name, dtype in columns.items() if dtype == "str"}
+    df = pd.read_csv(buffer, names=list(columns), header=None, dtype=text_columns, keep_default_na=False,
+                     na_values={name: [""] for name in columns if name not in text_columns})
+    for name, dtype in columns.items():
+        if dtype.startswith("datetime64"):
+            df[name] = pd.to_datetime(df[name], format="%Y-%m-%d").astype(dtype)
+        else:
+            df[name] = df[name].astype(dtype)
+    return df
+
+
 def _academic_year_start(dates: pd.Series) -> pd.Series:
     """Return the start year of the academic year (1 August–31 July) of each date, nullable Int64."""
     return (dates.dt.year - (dates.dt.month < 8).astype("int64")).astype("Int64")
@@ -160,7 +217,9 @@ def _enrolment_filter(filters: "DashboardFilters | None", prefix: str = ""):
     return q
 
 
-def load_frames(*, cohort_id: int | None = None, filters: "DashboardFilters | None" = None) -> dict[str, pd.DataFrame]:
+def load_frames(
+    *, cohort_id: int | None = None, filters: "DashboardFilters | None" = None, sessions_by_cohort: bool = False
+) -> dict[str, pd.DataFrame]:
     """Read the tables the job needs, one query each; ``cohort_id`` limits all but cohorts to one cohort.
 
     Returns a dict of the frames described in the module docstring: ``cohorts`` (every
@@ -172,6 +231,13 @@ def load_frames(*, cohort_id: int | None = None, filters: "DashboardFilters | No
     enrolment's). Its date range keeps enrolments in learning at some time in the range
     (started on or before its end; not ended before its start), results dated in the range
     and sessions held in the range. Still one query per table.
+
+    ``sessions_by_cohort`` (the metrics job, which needs only per-cohort totals) sums the
+    sessions per cohort alone and skips the join to learners: every frame then has
+    ``team_id`` 0, and the sessions frame ``coach_id`` NA, so these frames must not be
+    grouped by team or coach (``group_counts``). Summing 1M sessions
+    into 4,000 cohorts instead of ~100,000 (cohort, team, coach) groups avoids a join to
+    learners and a hash aggregate that spills to disk.
     """
     enrolments = Enrolment.objects.order_by().filter(_enrolment_filter(filters))
     results = AssessmentResult.objects.order_by().filter(_enrolment_filter(filters, "enrolment__"))
@@ -202,9 +268,10 @@ def load_frames(*, cohort_id: int | None = None, filters: "DashboardFilters | No
             cohorts = cohorts.filter(standard_id=filters.standard_id)
         if filters.level is not None:
             cohorts = cohorts.filter(standard__level=filters.level)
+    team = Value(0, output_field=IntegerField())  # ``sessions_by_cohort``: no join to learners for their team
     return {
-        "cohorts": _frame(cohorts.values_list("id", "standard_id", "standard__level"), COHORT_COLUMNS),
-        "enrolments": _frame(
+        "cohorts": _read_frame(cohorts.values_list("id", "standard_id", "standard__level"), COHORT_COLUMNS),
+        "enrolments": _read_frame(
             enrolments.values_list(
                 "id",
                 "cohort_id",
@@ -212,27 +279,35 @@ def load_frames(*, cohort_id: int | None = None, filters: "DashboardFilters | No
                 "planned_end_date",
                 "actual_end_date",
                 "planned_otj_hours",
-                "learner__team_id",
+                team if sessions_by_cohort else "learner__team_id",
                 "coach_id",
                 "start_date",
             ),
             ENROLMENT_COLUMNS,
         ),
-        "results": _frame(
+        "results": _read_frame(
             results.values_list(
                 "enrolment_id",
                 "enrolment__cohort_id",
                 "grade",
                 "date",
                 "attempt",
-                "enrolment__learner__team_id",
+                team if sessions_by_cohort else "enrolment__learner__team_id",
                 "enrolment__coach_id",
             ),
             RESULT_COLUMNS,
         ),
         "sessions": pd.concat(
             [
-                _frame(
+                _read_frame(
+                    sessions.values("enrolment__cohort_id")
+                    .annotate(n=Count("id"), minutes=Sum("duration_minutes"), otj=Sum("otj_hours"))
+                    .values_list("enrolment__cohort_id", Value(0), Value(None, output_field=IntegerField()), "n",
+                                 "minutes", "otj"),
+                    SESSION_COLUMNS,
+                )
+                if sessions_by_cohort
+                else _read_frame(
                     sessions.values("enrolment__cohort_id", "enrolment__learner__team_id", "enrolment__coach_id")
                     .annotate(n=Count("id"), minutes=Sum("duration_minutes"), otj=Sum("otj_hours"))
                     .values_list(
@@ -442,7 +517,8 @@ def benchmark_summary(benchmark: NationalBenchmark) -> dict:
 
 
 def rate_summary(
-    *, numerator: int, denominator: int, year: str | None, benchmark: NationalBenchmark | None, small_below: int
+    *, numerator: int, denominator: int, year: str | None, benchmark: NationalBenchmark | None, small_below: int,
+    benchmark_dict: dict | None = None,
 ) -> dict:
     """Return one measure's entry in ``CohortMetrics.rates``.
 
@@ -454,7 +530,8 @@ def rate_summary(
     ``ACADEMY_SMALL_COHORT``); ``benchmark`` (``benchmark_summary`` or ``None``);
     ``difference`` (rate − benchmark rate, 6 dp), ``p_value`` (two-sided exact binomial
     test against the benchmark rate, 4 significant figures) and ``significant``
-    (p < 0.05), each ``None`` without both a rate and a benchmark.
+    (p < 0.05), each ``None`` without both a rate and a benchmark. ``benchmark_dict``:
+    ``benchmark_summary(benchmark)`` already made (``snapshot_rates``' memo).
     """
     entry = {
         "numerator": numerator,
@@ -464,7 +541,7 @@ def rate_summary(
         "ci_high": None,
         "year": year,
         "small": denominator < small_below,
-        "benchmark": benchmark_summary(benchmark) if benchmark is not None else None,
+        "benchmark": (benchmark_dict or benchmark_summary(benchmark)) if benchmark is not None else None,
         "difference": None,
         "p_value": None,
         "significant": None,
@@ -486,7 +563,7 @@ def rate_summary(
 
 
 def snapshot_rates(
-    row, *, standard_id: int | None, level: int | None, benchmarks: list[NationalBenchmark]
+    row, *, standard_id: int | None, level: int | None, benchmarks: list[NationalBenchmark], memo: dict | None = None
 ) -> dict:
     """Return the ``rates`` dict (one ``rate_summary`` per measure in ``MEASURES``) for one counts row.
 
@@ -494,17 +571,27 @@ def snapshot_rates(
 
     Each measure is compared with ``match_benchmark`` for the same measure, the year the
     figure is counted in, and ``standard_id``/``level`` (``None`` to skip that scope).
+    ``memo`` (a dict kept for one run over the same ``benchmarks``) remembers each match,
+    so thousands of cohorts of a dozen standards match benchmarks a few dozen times.
     """
     small_below = settings.ACADEMY_SMALL_COHORT
     rates = {}
     for measure in MEASURES:
         numerator, denominator, year_start = _num_den_year(row, measure)
         year = academic_year_label(year_start) if year_start is not None else None
-        benchmark = match_benchmark(
-            measure=measure, academic_year=year, standard_id=standard_id, level=level, benchmarks=benchmarks
-        )
+        key = (measure, year, standard_id, level)
+        if memo is not None and key in memo:
+            benchmark, summary = memo[key]
+        else:
+            benchmark = match_benchmark(
+                measure=measure, academic_year=year, standard_id=standard_id, level=level, benchmarks=benchmarks
+            )
+            summary = benchmark_summary(benchmark) if benchmark is not None else None
+            if memo is not None:
+                memo[key] = (benchmark, summary)
         rates[measure] = rate_summary(
-            numerator=numerator, denominator=denominator, year=year, benchmark=benchmark, small_below=small_below
+            numerator=numerator, denominator=denominator, year=year, benchmark=benchmark, small_below=small_below,
+            benchmark_dict=summary,
         )
     return rates
 
@@ -547,7 +634,7 @@ def _snapshot(cohort_id: int | None, row, rates: dict, now) -> CohortMetrics:
 
 @transaction.atomic
 def recompute_metrics(*, cohort_id: int | None = None) -> list[CohortMetrics]:
-    """Recompute and upsert ``CohortMetrics`` snapshots; return the rows written, ordered by key.
+    """Recompute and upsert ``CohortMetrics`` snapshots; return them (as stored: with ids), ordered by key.
 
     With no ``cohort_id``: one row per cohort (key ``cohort:<id>``) and the all-cohorts
     row (key ``all``), and snapshots of cohorts that no longer exist are deleted.
@@ -559,14 +646,15 @@ def recompute_metrics(*, cohort_id: int | None = None) -> list[CohortMetrics]:
     Runs in one transaction. It first locks the ``all`` row (``SELECT … FOR UPDATE`` on
     PostgreSQL), so two recomputes never interleave and overwrite the ``all`` row with a
     stale sum. The query count does not grow with the number of cohorts: one query per
-    table, one for benchmarks, one upsert (``bulk_create`` with ``update_conflicts`` on
-    ``key``: ``INSERT … ON CONFLICT DO UPDATE`` in batches, about 40 rows per statement on
-    SQLite and 2,800 on PostgreSQL, rather than ``update_or_create``'s two queries per
-    row), one delete and one read-back.
+    table (read with ``COPY … TO STDOUT`` into pandas on PostgreSQL, ``_read_frame``),
+    one for benchmarks, the upsert (``_upsert``: ``bulk_create`` with ``update_conflicts``
+    on ``key`` for a few rows; on PostgreSQL at scale ``COPY`` and one ``INSERT … ON
+    CONFLICT DO UPDATE`` that skips unchanged rows), one delete and one read-back of the
+    ids and ``computed_at`` (the returned snapshots do not have their cohort loaded).
     """
     _mark_running()
     list(CohortMetrics.objects.select_for_update().filter(key=ALL_KEY).values_list("id"))
-    frames = load_frames(cohort_id=cohort_id)
+    frames = load_frames(cohort_id=cohort_id, sessions_by_cohort=True)
     cohorts = frames["cohorts"].set_index("id")
     benchmarks = load_benchmarks()
 
@@ -594,10 +682,12 @@ def recompute_metrics(*, cohort_id: int | None = None) -> list[CohortMetrics]:
     snapshots = []
     by_cohort = counts.to_dict("index")
     cohort_fields = cohorts.to_dict("index")
+    memo: dict = {}
     for cid in write_ids:  # one loop per cohort (not per enrolment) to match benchmarks and build rows
         cohort = cohort_fields[cid]
         rates = snapshot_rates(
-            by_cohort[cid], standard_id=int(cohort["standard_id"]), level=int(cohort["level"]), benchmarks=benchmarks
+            by_cohort[cid], standard_id=int(cohort["standard_id"]), level=int(cohort["level"]), benchmarks=benchmarks,
+            memo=memo,
         )
         snapshots.append(_snapshot(int(cid), by_cohort[cid], rates, now))
     levels = cohorts["level"].unique()
@@ -612,11 +702,71 @@ def recompute_metrics(*, cohort_id: int | None = None) -> list[CohortMetrics]:
         # Deleting a cohort cascades to its snapshot; this catches any row left behind
         # without sending a list of every key to the database.
         CohortMetrics.objects.filter(cohort__isnull=False).exclude(cohort__in=Cohort.objects.values("id")).delete()
-    update_fields = ["cohort", *COUNT_FIELDS, *HOUR_FIELDS, "rates", "computed_at"]
-    CohortMetrics.objects.bulk_create(
-        snapshots, update_conflicts=True, unique_fields=["key"], update_fields=update_fields
-    )
-    return list(CohortMetrics.objects.filter(key__in=keys).select_related("cohort").order_by("key"))
+    _upsert(snapshots)
+    # Read back only what the database decided (id, and computed_at, which an unchanged row
+    # keeps): one light query instead of loading every snapshot and its cohort again.
+    stored = CohortMetrics.objects.order_by()
+    if cohort_id is not None:  # two keys; a full recompute wrote (or kept) every row
+        stored = stored.filter(key__in=keys)
+    ids = {key: (pk, computed_at) for key, pk, computed_at in stored.values_list("key", "id", "computed_at")}
+    for snapshot in snapshots:
+        snapshot.pk, snapshot.computed_at = ids[snapshot.key]
+        snapshot._state.adding = False
+        snapshot._state.db = stored.db
+    return sorted(snapshots, key=lambda s: s.key)
+
+
+# Above this many snapshots, PostgreSQL writes them with COPY and one conditional upsert.
+COPY_UPSERT_MIN = 500
+
+
+def _upsert(snapshots: list[CohortMetrics]) -> None:
+    """Insert or update ``snapshots`` by ``key``.
+
+    On PostgreSQL with at least ``COPY_UPSERT_MIN`` rows (a full recompute at scale):
+    ``COPY`` into a temporary table, then one ``INSERT … SELECT … ON CONFLICT (key) DO
+    UPDATE … WHERE`` the stored row differs: a cohort whose counts, hours and rates are
+    unchanged is not rewritten (no dead row, and its ``computed_at`` stays the time its
+    figures last changed); the ``all`` row is always written, so its ``computed_at`` is
+    the time of the run. Four statements whatever the number of rows.
+
+    Otherwise ``bulk_create(update_conflicts=True)``: ``INSERT … ON CONFLICT DO UPDATE``
+    of every row in batches (one statement for a handful of rows).
+    """
+    from django.db import connection
+
+    if connection.vendor != "postgresql" or len(snapshots) < COPY_UPSERT_MIN:
+        update_fields = ["cohort", *COUNT_FIELDS, *HOUR_FIELDS, "rates", "computed_at"]
+        CohortMetrics.objects.bulk_create(
+            snapshots, update_conflicts=True, unique_fields=["key"], update_fields=update_fields
+        )
+        return
+    import json
+
+    table = CohortMetrics._meta.db_table
+    columns = ["key", "cohort_id", *COUNT_FIELDS, *HOUR_FIELDS, "rates", "computed_at"]
+    compared = ["cohort_id", *COUNT_FIELDS, *HOUR_FIELDS, "rates"]
+    names = ", ".join(columns)
+    # Table and column names come from the model's metadata and constants above, never from
+    # input; the only value (ALL_KEY) is passed as a parameter.
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE TEMPORARY TABLE metrics_upsert AS SELECT {names} FROM {table} WITH NO DATA")  # nosec B608
+        with _logged(connection, f"COPY metrics_upsert ({names}) FROM STDIN"), cursor.cursor.copy(
+            f"COPY metrics_upsert ({names}) FROM STDIN"
+        ) as copy:
+            for s in snapshots:
+                copy.write_row(
+                    (s.key, s.cohort_id, *(getattr(s, n) for n in (*COUNT_FIELDS, *HOUR_FIELDS)),
+                     json.dumps(s.rates), s.computed_at)
+                )
+        cursor.execute(
+            f"INSERT INTO {table} ({names}) SELECT {names} FROM metrics_upsert "  # nosec B608
+            f"ON CONFLICT (key) DO UPDATE SET {', '.join(f'{c} = EXCLUDED.{c}' for c in columns[1:])} "
+            f"WHERE {table}.key = %s OR ({', '.join(f'{table}.{c}' for c in compared)}) "
+            f"IS DISTINCT FROM ({', '.join(f'EXCLUDED.{c}' for c in compared)})",
+            [ALL_KEY],
+        )
+        cursor.execute("DROP TABLE metrics_upsert")
 
 
 def _mark_running() -> None:
@@ -765,6 +915,30 @@ def stored_snapshots():
     )
 
 
+def stored_overall():
+    """Return the stored all-cohorts snapshot (key ``all``), or ``None`` before the first run (one query)."""
+    return CohortMetrics.objects.filter(key=ALL_KEY).first()
+
+
+def stored_cohort_snapshots():
+    """Return a lazy queryset of the stored cohort snapshots, newest cohorts first (start date, then name).
+
+    With ``cohort__standard`` joined, for one page at a time (``Paginator``): the page never
+    holds every cohort's row.
+    """
+    return (
+        CohortMetrics.objects.filter(cohort__isnull=False)
+        .select_related("cohort__standard")
+        .order_by("-cohort__start_date", "cohort__name", "key")
+    )
+
+
+def newest_first(snapshots: list[CohortMetrics]) -> list[CohortMetrics]:
+    """Return the cohort snapshots of ``snapshots`` (cohorts loaded), newest cohort first, then by name. No query."""
+    cohorts = sorted((s for s in snapshots if s.cohort_id is not None), key=lambda s: s.cohort.name)
+    return sorted(cohorts, key=lambda s: s.cohort.start_date, reverse=True)
+
+
 def dashboard_snapshots(filters: "DashboardFilters | None" = None) -> tuple[list[CohortMetrics], str]:
     """Return ``(snapshots, source)`` for the dashboard: the stored snapshots when unfiltered, else live ones.
 
@@ -808,6 +982,46 @@ def standard_totals(snapshots: list[CohortMetrics], benchmarks: list[NationalBen
         row = totals(group)
         rates = snapshot_rates(row, standard_id=int(standard_id), level=standard.level, benchmarks=benchmarks)
         out[int(standard_id)] = unsaved_snapshot(row, rates, computed_at=computed)
+    return out
+
+
+def _has_year(measure: str):
+    """Return ``Q`` for snapshots whose ``rates[measure]["year"]`` is a label (present and not JSON null)."""
+    from django.db.models import Q
+
+    return Q(**{f"rates__{measure}__year__isnull": False}) & ~Q(**{f"rates__{measure}__year": None})
+
+
+def stored_standard_totals(benchmarks: list[NationalBenchmark]) -> dict[int, CohortMetrics]:
+    """Return, per standard id, an unsaved snapshot summing its cohorts' stored snapshots: one ``GROUP BY`` query.
+
+    The same figures as ``standard_totals`` over every stored cohort snapshot (counts and
+    hours summed, years the latest: the largest "2023/24" label, whose order is the
+    years' order), without loading a model per cohort, so it stays cheap with thousands
+    of cohorts.
+    """
+    from django.db.models import Max, Sum
+    from django.db.models.fields.json import KT
+
+    rows = (
+        CohortMetrics.objects.filter(cohort__isnull=False)
+        .order_by()
+        .values("cohort__standard_id", "cohort__standard__level")
+        .annotate(
+            **{f"sum_{name}": Sum(name) for name in (*COUNT_FIELDS, *HOUR_FIELDS)},
+            achievement_label=Max(KT("rates__achievement_rate__year"), filter=_has_year("achievement_rate")),
+            epa_label=Max(KT("rates__first_attempt_pass_rate__year"), filter=_has_year("first_attempt_pass_rate")),
+            last_computed=Max("computed_at"),
+        )
+    )
+    out = {}
+    for r in rows:
+        row = {name: r[f"sum_{name}"] for name in (*COUNT_FIELDS, *HOUR_FIELDS)}
+        row["achievement_year"] = parse_academic_year(r["achievement_label"]) if r["achievement_label"] else pd.NA
+        row["epa_year"] = parse_academic_year(r["epa_label"]) if r["epa_label"] else pd.NA
+        standard_id = int(r["cohort__standard_id"])
+        rates = snapshot_rates(row, standard_id=standard_id, level=r["cohort__standard__level"], benchmarks=benchmarks)
+        out[standard_id] = unsaved_snapshot(row, rates, computed_at=r["last_computed"])
     return out
 
 

@@ -520,8 +520,10 @@ def dashboard_tabs(current: str, querystring: str) -> list[dict]:
 def benchmark_scope_text(rate: RateView) -> str:
     """Return which national figure was used and why: the fallback order is standard, then level, then all.
 
-    E.g. "For the standard", "For level 4 (none published for the standard)",
-    "For all standards (none published for the standard or its level)"; "" without one.
+    E.g. "For the standard", "For level 4 (none published for the standard for 2023/24)",
+    "For all standards (none published for the standard or its level for 2023/24)"; "" without
+    one. The year is the benchmark's: matching takes the year first, then the scope
+    (``outcomes.benchmarking.match_benchmark``).
     """
     bench = rate.benchmark or {}
     scope = bench.get("scope")
@@ -530,8 +532,8 @@ def benchmark_scope_text(rate: RateView) -> str:
     if scope == "standard":
         return "For the standard"
     if scope == "level":
-        return f"For {bench.get('scope_label', 'the level')} (none published for the standard)"
-    return "For all standards (none published for the standard or its level)"
+        return f"For {bench.get('scope_label', 'the level')} (none published for the standard for {bench.get('academic_year')})"
+    return f"For all standards (none published for the standard or its level for {bench.get('academic_year')})"
 
 
 def verdict_text(rate: RateView) -> str:

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_POST
 from academy.audit import Action, record
 from academy.decorators import perm_required
 from academy.models import Team, User
+from cohorts.models import Standard
 
 from . import metrics
 from .benchmarking import load_benchmarks
@@ -61,6 +62,7 @@ from .presentation import (
 
 logger = logging.getLogger(__name__)
 BENCHMARKS_PER_PAGE = 50
+COHORTS_PER_PAGE = 25  # cohort rows (and chart points) per dashboard page
 RUN_KEY = "outcomes:recompute:run:{}"
 NART_SESSION_KEY = "outcomes_nart_preview"
 
@@ -122,17 +124,52 @@ def _page(request: HttpRequest, current: str) -> dict:
     }
 
 
+def _paginate_cohorts(request: HttpRequest, cohort_snapshots) -> Paginator:
+    """Return the requested page (``?page=``, 25 cohorts) of cohort snapshots (a queryset or a list), never failing.
+
+    An out-of-range or malformed page number gives the last or first page
+    (``Paginator.get_page``); the filters stay in the links (``includes/pagination.html``).
+    """
+    return Paginator(cohort_snapshots, COHORTS_PER_PAGE).get_page(request.GET.get("page"))
+
+
+def cohort_page(request: HttpRequest, filters, *, live: dict | None = None) -> dict:
+    """Return the headline and one page of cohorts for a dashboard page, newest cohorts first.
+
+    Unfiltered (and without ``live``), reads the stored snapshots: the all-cohorts row and
+    one page of cohort rows (3 queries: all row, count, page), so the page does not grow
+    with the number of cohorts. Filtered, or given ``live`` (``metrics.live_metrics``),
+    computes over the filtered set and keeps the requested page.
+
+    Returns ``{"summary": dashboard_summary of the all row and the page's cohorts,
+    "page": Paginator page of snapshots, "source": "snapshot" | "live", "cohort_count": int}``.
+    """
+    if live is None and not filters.is_filtered:
+        overall = metrics.stored_overall()
+        page = _paginate_cohorts(request, metrics.stored_cohort_snapshots())
+        source = "snapshot"
+    else:
+        snapshots = (live or metrics.live_metrics(filters))["snapshots"]
+        overall = next((s for s in snapshots if s.cohort_id is None), None)
+        page = _paginate_cohorts(request, metrics.newest_first(snapshots))
+        source = "live"
+    shown = list(page.object_list) + ([overall] if overall is not None else [])
+    return {"summary": dashboard_summary(shown), "page": page, "source": source, "cohort_count": page.paginator.count}
+
+
 @perm_required("academy.view_dashboard")
 def dashboard(request: HttpRequest) -> HttpResponse:
-    """Show the headline rates (all cohorts, or the filtered set), the per-cohort tables and the charts."""
+    """Show the headline rates (all cohorts, or the filtered set), one page of cohort tables and their charts."""
     context = _page(request, "outcomes:dashboard")
-    snapshots, source = metrics.dashboard_snapshots(context["filters"])
-    summary = dashboard_summary(snapshots)
+    shown = cohort_page(request, context["filters"])
+    summary = shown["summary"]
     cohort_rows = summary["cohorts"]
     context.update(
         {
             "summary": summary,
-            "source": source,
+            "source": shown["source"],
+            "page": shown["page"],
+            "cohort_count": shown["cohort_count"],
             "overall": summary["overall"],
             "cohort_rows": cohort_rows,
             "figures": dashboard_figures(cohort_rows, ALL_MEASURES) if cohort_rows else {},
@@ -142,15 +179,17 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "outcomes/dashboard.html", context)
 
 
-def _standard_groups(snapshots, benchmarks) -> list[dict]:
-    """Return cohorts grouped by standard (by level, then title), each with its standard total row."""
-    totals = metrics.standard_totals(snapshots, benchmarks)
-    groups: dict[int, dict] = {}
-    for snapshot in snapshots:
-        if snapshot.cohort_id is None:
-            continue
-        standard = snapshot.cohort.standard
-        group = groups.setdefault(standard.pk, {"standard": standard, "cohorts": []})
+def _standard_groups(standards: dict, totals: dict, page_snapshots) -> list[dict]:
+    """Return every standard (by level, then title) with its all-cohorts total row and its cohorts on this page.
+
+    ``standards``: id → ``Standard``; ``totals``: id → snapshot summing all the standard's
+    cohorts; ``page_snapshots``: the cohorts to list under their standard. Standards with
+    no cohort on the page still show their total, so the page's length is bounded by the
+    number of standards plus one page of cohorts.
+    """
+    groups = {pk: {"standard": standard, "cohorts": []} for pk, standard in standards.items() if pk in totals}
+    for snapshot in page_snapshots:
+        group = groups[snapshot.cohort.standard_id]
         group["cohorts"].append(group_row(snapshot.cohort.name, snapshot, key=snapshot.key))
     out = []
     for standard_id, group in sorted(groups.items(), key=lambda item: (item[1]["standard"].level, item[1]["standard"].title)):
@@ -163,10 +202,28 @@ def _standard_groups(snapshots, benchmarks) -> list[dict]:
 
 @perm_required("academy.view_dashboard")
 def dashboard_standards(request: HttpRequest) -> HttpResponse:
-    """Compare each standard and its cohorts with the national figure for the standard, else level, else all."""
+    """Compare each standard (all its cohorts) and one page of cohorts with the national figure for the standard.
+
+    Unfiltered, the standard totals are one ``GROUP BY`` over the stored snapshots and
+    the cohorts one page of them (``metrics.stored_standard_totals``, ``cohort_page``);
+    filtered, both come from the live figures. The cohort rows and the forest plots show
+    the current page of cohorts (25, newest first), so the page does not grow with the
+    number of cohorts.
+    """
     context = _page(request, "outcomes:dashboard_standards")
-    snapshots, source = metrics.dashboard_snapshots(context["filters"])
-    groups = _standard_groups(snapshots, load_benchmarks())
+    filters = context["filters"]
+    benchmarks = load_benchmarks()
+    if filters.is_filtered:
+        live = metrics.live_metrics(filters)
+        shown = cohort_page(request, filters, live=live)
+        totals = metrics.standard_totals(live["snapshots"], benchmarks)
+        standards = {c.standard_id: c.standard for c in live["cohorts"].values()}
+    else:
+        shown = cohort_page(request, filters)
+        totals = metrics.stored_standard_totals(benchmarks)
+        standards = {st.pk: st for st in Standard.objects.filter(pk__in=list(totals))}
+    source, page = shown["source"], shown["page"]
+    groups = _standard_groups(standards, totals, page.object_list)
     ordered = []
     for group in groups:
         ordered.append(group["total"])
@@ -192,7 +249,9 @@ def dashboard_standards(request: HttpRequest) -> HttpResponse:
     context.update(
         {
             "source": source,
-            "summary": dashboard_summary(snapshots),
+            "summary": shown["summary"],
+            "page": page,
+            "cohort_count": page.paginator.count,
             "groups": groups,
             "sections": sections,
             "figures": {s["id"]: forest_figure(ordered, s["measure"]) for s in sections} if ordered else {},
@@ -213,17 +272,22 @@ def dashboard_trends(request: HttpRequest) -> HttpResponse:
     trends = metrics.monthly_trends(live["frames"])
     months = [{"label": _month_label(month), **{k: int(v) for k, v in row.items()}}
               for month, row in trends.to_dict("index").items()]
-    summary = dashboard_summary(live["snapshots"])
+    shown = cohort_page(request, context["filters"], live=live)
+    summary = shown["summary"]
     cohort_rows = summary["cohorts"]
     context.update(
         {
             "months": months,
+            "page": shown["page"],
+            "cohort_count": shown["cohort_count"],
             "cohort_rows": cohort_rows,
             "summary": summary,
             "figures": {
                 "chart-intake": monthly_intake_figure(months),
                 "chart-results-month": monthly_results_figure(months),
-                "chart-dm-over-time": share_over_time_figure(cohort_rows, DISTINCTION_MERIT_SHARE),
+                "chart-dm-over-time": share_over_time_figure(
+                    sorted(cohort_rows, key=lambda row: row["cohort"].start_date), DISTINCTION_MERIT_SHARE
+                ),
             } if (months or cohort_rows) else {},
         }
     )
@@ -269,7 +333,8 @@ def dashboard_coaching(request: HttpRequest) -> HttpResponse:
     context = _page(request, "outcomes:dashboard_coaching")
     filters = context["filters"]
     live = metrics.live_metrics(filters)
-    summary = dashboard_summary(live["snapshots"])
+    shown = cohort_page(request, filters, live=live)
+    summary = shown["summary"]
     coaches = list(User.objects.filter(role=User.Role.COACH).order_by("full_name", "email"))
     if filters.coach_id is not None:
         coaches = [c for c in coaches if c.pk == filters.coach_id]
@@ -299,6 +364,8 @@ def dashboard_coaching(request: HttpRequest) -> HttpResponse:
         {
             "overall": overall,
             "cohort_rows": cohort_rows,
+            "page": shown["page"],
+            "cohort_count": shown["cohort_count"],
             "coach_rows": coach_rows,
             "risk_available": risk is not None,
             "figures": {

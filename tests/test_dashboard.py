@@ -7,6 +7,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 from decimal import Decimal
 
 import pytest
@@ -288,7 +289,8 @@ def test_it_passes_the_charts_as_json_and_loads_plotly_from_static(client_for, l
     }
     assert '<script id="dashboard-figures" type="application/json">' in html
     assert "vendor/plotly/plotly.min.js" in html and "js/dashboard.js" in html
-    assert "cdn" not in html.lower()
+    # No script or stylesheet from another host (no CDN): every src/href is site-relative.
+    assert re.findall(r'<(?:script|link)[^>]+(?:src|href)="(?:https?:)?//', html) == []
     assert html.count("Show the data for this chart") == 6
 
 
@@ -561,3 +563,46 @@ def test_the_dashboard_loads_only_static_scripts_that_exist(client_for, lead, sn
     scripts = re.findall(r"<script\b([^>]*)>", html)
     assert all("src=" in attrs or 'type="application/json"' in attrs for attrs in scripts), scripts
     assert not re.search(r"\son[a-z]+=", html)
+
+
+# --- Pagination (the page does not grow with the number of cohorts) ------------------------
+
+
+def test_the_overview_shows_25_cohorts_a_page_newest_first_with_the_headline_for_all(client_for, head):
+    start = dt.date(2020, 1, 6)
+    cohorts = [
+        factories.CohortFactory(name=f"Intake {i:02d}", start_date=start + dt.timedelta(weeks=i)) for i in range(30)
+    ]
+    for cohort in cohorts:
+        make_snapshot(cohort)
+    make_snapshot(None, dm=(999, 1500), first_attempt=(1400, 1500))
+    client = client_for(head)
+
+    first = client.get(DASHBOARD)
+    labels = [row["label"] for row in first.context["cohort_rows"]]
+    assert labels == [f"Intake {i:02d}" for i in range(29, 4, -1)]
+    assert first.context["overall"]["rates"]["distinction_merit_share"].numerator == 999
+    html = first.content.decode()
+    assert "Showing cohorts 1 to 25 of 30, newest first." in html
+    assert 'class="govuk-pagination"' in html and "?page=2" in html
+    grades = first.context["figures"]["chart-grades"]["data"][0]
+    assert len(grades["x"]) == 25
+
+    second = client.get(DASHBOARD + "?page=2")
+    assert [row["label"] for row in second.context["cohort_rows"]] == [f"Intake {i:02d}" for i in range(4, -1, -1)]
+    assert "Showing cohorts 26 to 30 of 30, newest first." in second.content.decode()
+    # A page past the end shows the last page rather than failing.
+    assert client.get(DASHBOARD + "?page=99").context["page"].number == 2
+
+
+def test_the_page_links_keep_the_filters(client_for, head):
+    standard = factories.StandardFactory()
+    for i in range(27):
+        cohort = factories.CohortFactory(standard=standard, start_date=dt.date(2021, 1, 4) + dt.timedelta(days=i))
+        factories.EnrolmentFactory(cohort=cohort)
+    response = client_for(head).get(DASHBOARD + f"?standard={standard.pk}")
+    assert response.context["source"] == "live"
+    assert len(response.context["cohort_rows"]) == 25
+    assert f"standard={standard.pk}&amp;page=2" in response.content.decode() or (
+        f"page=2&amp;standard={standard.pk}" in response.content.decode()
+    )

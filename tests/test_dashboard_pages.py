@@ -139,15 +139,15 @@ def test_the_standards_page_says_which_national_figure_each_row_used(client_for,
     assert s2_total["rate"].fraction_text == "3 of 5"
     assert rows["C"]["scope_text"] == "For the standard"
     s1_total = rows["Data analyst (ST0118), level 4: all cohorts"]
-    assert s1_total["scope_text"] == "For all standards (none published for the standard or its level)"
+    assert s1_total["scope_text"] == "For all standards (none published for the standard or its level for 2023/24)"
     assert s1_total["rate"].benchmark["source"] == "NARTs all"
     assert s1_total["rate"].fraction_text == "0 of 4"
     assert rows["A"]["verdict"] == "No results yet"
     pass_rows = {row["label"]: row for row in sections["pass_rate"]["rows"]}
-    assert pass_rows["B"]["scope_text"] == "For level 4 (none published for the standard)"
+    assert pass_rows["B"]["scope_text"] == "For level 4 (none published for the standard for 2023/24)"
     assert pass_rows["C"]["verdict"] == "No national figure loaded"
     page = text(response)
-    assert "For level 4 (none published for the standard)" in page
+    assert "For level 4 (none published for the standard for 2023/24)" in page
     # One forest plot per measure, each with the national tick per row where a figure applies.
     forest = response.context["figures"]["forest-achievement-rate"]
     assert forest["data"][0]["name"] == "Rate (95% interval)"
@@ -324,3 +324,51 @@ def test_a_lead_edits_a_benchmark_and_sees_its_history(client_for, lead, head):
     assert [h.rate for h in history] == [Decimal("0.6010"), Decimal("0.6050")]
     assert history[0].history_user == lead
     assert client_for(head).get(url).status_code == 403
+
+
+@pytest.mark.parametrize("url", PAGES)
+def test_every_chart_is_a_valid_plotly_figure(academy_world, client_for, head, url):
+    """The figures are built without plotly's validation on each request; here plotly validates each one."""
+    import plotly.graph_objects as go
+
+    metrics.recompute_metrics()
+    figures = client_for(head).get(url).context["figures"]
+    assert figures
+    for figure in figures.values():
+        go.Figure(figure)  # raises ValueError on any invalid property
+
+
+def test_cohort_team_and_coach_become_text_inputs_above_200_and_take_a_name_or_number(academy_world, monkeypatch):
+    from outcomes import filters as filters_module
+
+    monkeypatch.setattr(filters_module, "SELECT_LIMIT", 1)
+    cohort = metrics.Cohort.objects.order_by("-start_date", "name").first()  # the most recent
+    form = filters_module.DashboardFilterForm()
+    html = str(form["cohort"])
+    assert 'type="text"' in html and "<datalist" in html and "<select" not in html
+    assert html.count("<option") == 1  # the most recent cohort only, at this limit
+
+    by_name, _ = parse_filters({"cohort": cohort.name.upper()})
+    assert by_name.cohort_id == cohort.pk
+    by_number, _ = parse_filters({"cohort": str(cohort.pk)})
+    assert by_number.cohort_id == cohort.pk
+    unknown, form = parse_filters({"cohort": "No such intake"})
+    assert unknown.cohort_id is None
+    assert form.errors["cohort"] == ["No cohort is called “No such intake”: enter its name exactly as listed, or its number"]
+    missing, form = parse_filters({"cohort": "999999"})
+    assert form.errors["cohort"] == ["No cohort has the number 999999: enter its name exactly as listed, or its number"]
+
+
+def test_stored_standard_totals_match_the_totals_of_every_cohort_snapshot(academy_world):
+    """The standards page sums snapshots in SQL; it must give what summing the snapshot objects gives."""
+    from outcomes.benchmarking import load_benchmarks
+
+    metrics.recompute_metrics()
+    benchmarks = load_benchmarks()
+    expected = metrics.standard_totals(metrics.stored_snapshots(), benchmarks)
+    got = metrics.stored_standard_totals(benchmarks)
+    assert set(got) == set(expected) and got
+    fields = (*metrics.COUNT_FIELDS, *metrics.HOUR_FIELDS)
+    for standard_id, snapshot in expected.items():
+        assert {n: getattr(got[standard_id], n) for n in fields} == {n: getattr(snapshot, n) for n in fields}
+        assert got[standard_id].rates == snapshot.rates

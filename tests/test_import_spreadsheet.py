@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from django.db import IntegrityError
+from django.db import IntegrityError, connection
 
 from academy.models import AuditEvent
 from cohorts.imports import pipeline
@@ -279,3 +279,43 @@ def test_it_refuses_us_dates_rather_than_swapping_them():
     with pytest.raises(ValueError) as error:
         parse_date("11/29/2026")
     assert str(error.value) == "'11/29/2026' is not a date. Enter a date as dd/mm/yyyy, like 29/11/2026"
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL's")
+@pytest.mark.parametrize("name", ["imports/staff_basic.csv", "imports/staff_enrolments.csv"])
+def test_large_imports_written_with_copy_give_the_same_rows_and_history(world, lead, monkeypatch, name):
+    """At scale PostgreSQL writes with COPY (``pipeline._copy_create``); the rows and history are bulk_create's."""
+    def written():
+        tracked = [f.attname for f in Learner.history.model.tracked_fields if f.attname not in ("id", "created_at",
+                                                                                               "updated_at")]
+        learners_ = sorted(Learner.objects.values_list(*tracked))
+        history = sorted(Learner.history.values_list("history_type", "history_user_id", "history_change_reason",
+                                                     *tracked))
+        enrolments = sorted(Enrolment.objects.values_list("learner__employee_number", "cohort__name", "coach_id",
+                                                          "start_date", "status", "version"))
+        enrolment_history = sorted(Enrolment.history.values_list("history_type", "history_user_id",
+                                                                 "history_change_reason", "status"))
+        changes = sorted(EnrolmentStatusChange.objects.values_list("enrolment__learner__employee_number",
+                                                                   "to_status", "changed_by_id", "reason"))
+        return learners_, len(history), [h[:3] for h in history], enrolments, len(enrolment_history), changes
+
+    from django.db import transaction
+
+    class Undo(Exception):
+        pass
+
+    try:
+        with transaction.atomic():
+            pipeline.apply_plan(plan=check(name), user=lead, filename="staff.csv")
+            expected = written()
+            raise Undo
+    except Undo:
+        pass
+    monkeypatch.setattr(pipeline, "COPY_MIN_ROWS", 1)
+    pipeline.apply_plan(plan=check(name), user=lead, filename="staff.csv")
+    got = written()
+    assert got[0] == expected[0] and got[1] == expected[1] == len(got[0])
+    assert got[2] == expected[2] and set(got[2]) == {("+", lead.pk, "Imported from staff.csv")}
+    assert got[3] == expected[3] and got[4] == expected[4] and got[5] == expected[5]
+    assert [r.action for r in check(name).rows] == ["unchanged"] * len(got[0])
+    factories.LearnerFactory()  # the id sequence moved past the copied rows

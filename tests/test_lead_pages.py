@@ -541,3 +541,85 @@ def test_learner_page_query_count_does_not_grow_with_enrolments(client_for, lead
     for _ in range(4):
         factories.EnrolmentFactory(learner=world.learner)
     assert _count_queries(client, url) == small
+
+
+# --- Funding rules on the enrolment forms (learners.funding_rules.check_enrolment_plan) ---
+
+
+def _enrol(client, learner, cohort, **entries):
+    data = {"learner": learner.employee_number, "cohort": cohort.pk, "coach": "", "start_date": "",
+            "planned_end_date": "", "planned_otj_hours": "300", **entries}
+    return client.post(reverse("enrolments:create"), data)
+
+
+def test_enrolment_create_refuses_a_plan_shorter_than_the_minimum_duration(client_for, lead, world):
+    """Starts from 1 August 2025 need at least 8 months: 1 September 2025 to 1 March 2026 (6) is refused."""
+    cohort = factories.CohortFactory(start_date=dt.date(2025, 9, 1))
+    response = _enrol(client_for(lead), world.learner, cohort, planned_end_date="01/03/2026")
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert 'href="#id_planned_end_date"' in body
+    assert "The planned end date must be at least 8 months after the start (1 May 2026 or later)." in body
+    assert not Enrolment.objects.filter(cohort=cohort).exists()
+
+
+def test_enrolment_create_refuses_too_few_off_the_job_hours(client_for, lead, world):
+    """From 1 August 2025 the standard's published minimum applies: 100 hours against 250 is refused."""
+    cohort = factories.CohortFactory(start_date=dt.date(2025, 9, 1), standard__otj_minimum_hours=250)
+    response = _enrol(client_for(lead), world.learner, cohort, planned_otj_hours="100")
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert 'href="#id_planned_otj_hours"' in body
+    assert "Planned off-the-job hours must be at least 250.0 hours." in body
+    assert 'href="#id_planned_end_date"' not in body  # the suggested 24-month plan is long enough
+    assert not Enrolment.objects.filter(cohort=cohort).exists()
+
+
+def test_enrolment_create_accepts_a_plan_within_the_rules(client_for, lead, world):
+    cohort = factories.CohortFactory(start_date=dt.date(2025, 9, 1), standard__otj_minimum_hours=250)
+    response = _enrol(client_for(lead), world.learner, cohort, planned_end_date="01/05/2026", planned_otj_hours="250")
+    enrolment = Enrolment.objects.get(cohort=cohort)
+    assert response.status_code == 302
+    assert (enrolment.planned_end_date, enrolment.planned_otj_hours) == (dt.date(2026, 5, 1), 250)
+
+
+def _edit_enrolment(client, enrolment, **entries):
+    data = {"coach": enrolment.coach.pk, "start_date": "08/01/2024", "planned_end_date": "08/01/2026",
+            "planned_otj_hours": "400", "contracted_hours_per_week": "", "prior_learning_reduction_hours": "0",
+            "version": enrolment.version, **entries}
+    return client.post(reverse("enrolments:edit", args=[enrolment.pk]), data)
+
+
+def test_enrolment_edit_refuses_a_plan_that_breaks_the_funding_rules(client_for, lead, world):
+    """Before 1 August 2025: at least 12 months, and 6 hours a week for a full-time (37.5 hours) apprentice."""
+    client = client_for(lead)
+    response = _edit_enrolment(client, world, planned_end_date="08/12/2024")
+    body = response.content.decode()
+    assert 'href="#id_planned_end_date"' in body
+    assert "The planned end date must be at least 12 months after the start (8 January 2025 or later)." in body
+
+    response = _edit_enrolment(client, world, contracted_hours_per_week="37.5")
+    body = response.content.decode()
+    assert 'href="#id_planned_otj_hours"' in body and "Planned off-the-job hours must be at least" in body
+    world.refresh_from_db()
+    assert (world.planned_end_date, world.contracted_hours_per_week, world.version) == (dt.date(2026, 1, 8), None, 1)
+
+
+def test_enrolment_edit_accepts_a_plan_within_the_rules(client_for, lead, world):
+    response = _edit_enrolment(client_for(lead), world, contracted_hours_per_week="37.5", planned_otj_hours="600")
+    world.refresh_from_db()
+    assert response.status_code == 302
+    assert (world.contracted_hours_per_week, world.planned_otj_hours, world.version) == (37.5, 600, 2)
+
+
+def test_a_list_export_is_audited_with_the_client_address_from_the_trusted_proxy(client_for, lead, world, settings):
+    """``_audit_export`` goes through ``academy.audit.record``: behind one trusted proxy the client is X-Forwarded-For."""
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
+    response = client_for(lead).get(
+        reverse("enrolments:export_csv"), {"status": "active"},
+        HTTP_X_FORWARDED_FOR="203.0.113.9", REMOTE_ADDR="10.0.0.2",
+    )
+    event = AuditEvent.objects.get(action=AuditEvent.Action.EXPORT)
+    assert response.status_code == 200
+    assert (event.user, event.ip_address) == (lead, "203.0.113.9")
+    assert event.detail == {"what": "enrolments", "format": "csv", "rows": 1, "filters": {"status": "active"}}

@@ -264,7 +264,12 @@ def test_match_benchmark_falls_back_from_standard_to_level_to_all():
     level = benchmark(M.ACHIEVEMENT_RATE, "2023/24", "0.5800", scope="level", level=4)
     own = benchmark(M.ACHIEVEMENT_RATE, "2022/23", "0.7000", scope="standard", standard=standard)
     query = {"measure": M.ACHIEVEMENT_RATE, "academic_year": "2023/24"}
-    assert match_benchmark(**query, standard_id=standard.pk, level=4) == own  # scope first, then year
+    # Year first: the standard's own 2022/23 figure does not outrank the 2023/24 ones ...
+    assert match_benchmark(**query, standard_id=standard.pk, level=4) == level
+    # ... but within the same year the most specific scope wins.
+    own_now = benchmark(M.ACHIEVEMENT_RATE, "2023/24", "0.7100", scope="standard", standard=standard)
+    assert match_benchmark(**query, standard_id=standard.pk, level=4) == own_now
+    assert match_benchmark(measure=M.ACHIEVEMENT_RATE, academic_year="2022/23", standard_id=standard.pk) == own
     assert match_benchmark(**query, standard_id=other.pk, level=4) == level
     assert match_benchmark(**query, standard_id=other.pk, level=5) == everyone
     assert match_benchmark(**query) == everyone
@@ -477,3 +482,68 @@ def test_the_command_prints_one_line_per_snapshot(capsys):
     assert "all All cohorts: enrolled 15, distinction/merit 7/10" in out
     call_command("recompute_metrics", "--cohort", str(cohort.pk))
     assert "2 snapshot(s) written." in capsys.readouterr().out
+
+
+# --- Reading and writing at scale (PostgreSQL: COPY) -----------------------------------------
+
+postgres_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL's")
+
+
+def _world_for_copy():
+    build_main_cohort()
+    other = f.CohortFactory()
+    enrolment = make_enrolment(other, status="completed", actual_end_date=PLANNED_END)
+    f.AssessmentResultFactory(enrolment=enrolment, grade="merit", date=dt.date(2025, 6, 1))
+    f.CoachingSessionFactory(enrolment=enrolment)
+    benchmark(M.ACHIEVEMENT_RATE, "2024/25", "0.6000")
+    return other
+
+
+def test_the_job_reads_the_same_frames_through_copy_as_through_the_orm():
+    """``_read_frame`` (COPY into pandas on PostgreSQL) gives exactly ``_frame``'s frame from the queryset's tuples."""
+    import pandas as pd
+
+    _world_for_copy()
+    enrolments = Enrolment.objects.order_by().values_list(
+        "id", "cohort_id", "status", "planned_end_date", "actual_end_date", "planned_otj_hours", "learner__team_id",
+        "coach_id", "start_date",
+    )
+    expected = metrics_module._frame(enrolments, metrics_module.ENROLMENT_COLUMNS)
+    got = metrics_module._read_frame(enrolments, metrics_module.ENROLMENT_COLUMNS)
+    assert len(got) == Enrolment.objects.count() > 0
+    pd.testing.assert_frame_equal(got, expected)
+    empty = metrics_module._read_frame(Enrolment.objects.filter(pk=-1).values_list(
+        "id", "cohort_id", "status", "planned_end_date", "actual_end_date", "planned_otj_hours", "learner__team_id",
+        "coach_id", "start_date"), metrics_module.ENROLMENT_COLUMNS)
+    assert list(empty.columns) == list(metrics_module.ENROLMENT_COLUMNS) and empty.empty
+
+
+def test_summing_sessions_per_cohort_only_gives_the_same_cohort_totals():
+    import pandas as pd
+
+    _world_for_copy()
+    by_cohort = metrics_module.load_frames(sessions_by_cohort=True)["sessions"]
+    full = metrics_module.load_frames()["sessions"]
+    pd.testing.assert_frame_equal(metrics_module.session_totals(by_cohort), metrics_module.session_totals(full))
+
+
+@postgres_only
+def test_the_copy_upsert_writes_the_same_rows_and_leaves_unchanged_cohorts_alone(monkeypatch):
+    other = _world_for_copy()
+    expected = {r.key: snapshot_dict(r) for r in recompute_metrics()}  # bulk_create path (few rows)
+    monkeypatch.setattr(metrics_module, "COPY_UPSERT_MIN", 0)
+    before = dict(CohortMetrics.objects.values_list("key", "computed_at"))
+
+    rows = recompute_metrics()
+    assert {r.key: snapshot_dict(r) for r in rows} == expected
+    stored = {r.key: snapshot_dict(r) for r in CohortMetrics.objects.all()}
+    assert stored == expected
+    after = dict(CohortMetrics.objects.values_list("key", "computed_at"))
+    assert after["all"] > before["all"], "the all row carries the time of the run"
+    assert {k: v for k, v in after.items() if k != "all"} == {k: v for k, v in before.items() if k != "all"}
+
+    make_enrolment(other, status="withdrawn", actual_end_date=PLANNED_END, withdrawal_reason="44")
+    rows = {r.key: r for r in recompute_metrics()}
+    changed = CohortMetrics.objects.get(key=f"cohort:{other.pk}")
+    assert changed.enrolled == rows[f"cohort:{other.pk}"].enrolled == 2
+    assert changed.computed_at > after[f"cohort:{other.pk}"]

@@ -81,6 +81,30 @@ def time_metrics_job(repeat: int = 3) -> tuple[float, list]:
     return _median_time(recompute_metrics, repeat)
 
 
+def time_metrics_rewrite() -> float:
+    """Return the seconds of one ``recompute_metrics()`` that must write every snapshot; rolled back.
+
+    The stored snapshots are deleted first (inside a transaction that is rolled back), so
+    the job inserts all of them: the cost of a first run, or of a change touching every
+    cohort (a new national benchmark). ``time_metrics_job`` measures the usual case,
+    where most cohorts' figures are unchanged and are not rewritten.
+    """
+    from outcomes.metrics import recompute_metrics
+    from outcomes.models import CohortMetrics
+
+    elapsed = 0.0
+    try:
+        with transaction.atomic():
+            CohortMetrics.objects.all().delete()
+            started = time.perf_counter()
+            recompute_metrics()
+            elapsed = time.perf_counter() - started
+            raise _Rollback
+    except _Rollback:
+        pass
+    return elapsed
+
+
 def time_metrics_floor(repeat: int = 3) -> tuple[float, list[tuple]]:
     """Return the median seconds of ``FLOOR_SQL`` (fetched in full) over ``repeat`` runs, and its rows."""
 

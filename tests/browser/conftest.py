@@ -5,7 +5,9 @@ playwright package is missing; under CI a missing browser fails instead (``.ci/r
 installs Chromium with apt-get first). Pages are served by pytest-django's
 ``live_server`` on the test database, filled with the demo academy.
 
-Screenshots go to ``artifacts/screenshots/`` (desktop 1280×900 and mobile 375×812).
+Screenshots go to ``artifacts/screenshots/`` (desktop 1280×900 and mobile 375×812); the
+README's three are cropped into ``artifacts/screenshots/readme/`` and, with
+``UPDATE_README_SCREENSHOTS=1``, copied to ``docs/screenshots/``.
 Accessibility: axe-core (vendored at ``static/vendor/axe-core/axe.min.js``) is injected
 into each page and must report no violations for WCAG 2.0/2.1/2.2 A and AA rules.
 """
@@ -25,6 +27,8 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 ARTIFACTS = Path(settings.BASE_DIR) / "artifacts" / "screenshots"
+README_SCREENSHOTS = Path(settings.BASE_DIR) / "docs" / "screenshots"
+README_HEIGHT = 1100
 PASSWORD = "browser-test-passphrase-2026"
 DESKTOP = {"width": 1280, "height": 900}
 MOBILE = {"width": 375, "height": 812}
@@ -105,19 +109,37 @@ class Visitor:
             }"""
         )
 
-    def screenshot(self, name):
-        """Save desktop and mobile full-page screenshots of the current URL as artifacts."""
+    def screenshot(self, name, *, readme=None):
+        """Save desktop and mobile full-page screenshots of the current URL as artifacts.
+
+        The desktop one is of the page as it is now; the mobile one loads the same URL
+        in a second tab of the same browser context (same sign-in), so this page and
+        its open details are left as they were.
+
+        ``readme`` (e.g. "dashboard") also saves the top 1280×``README_HEIGHT`` pixels of
+        the desktop page, without the keyboard focus ring, as
+        ``artifacts/screenshots/readme/<readme>.png``; with ``UPDATE_README_SCREENSHOTS=1``
+        in the environment it is copied to ``docs/screenshots/`` for the README too.
+        """
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        url = self.page.url
-        self.page.set_viewport_size(DESKTOP)
         self.page.screenshot(path=str(ARTIFACTS / f"{name}-desktop.png"), full_page=True)
-        self.page.set_viewport_size(MOBILE)
-        self.page.goto(url)
-        self.page.wait_for_load_state("networkidle")
-        self.page.screenshot(path=str(ARTIFACTS / f"{name}-mobile.png"), full_page=True)
-        self.page.set_viewport_size(DESKTOP)
-        self.page.goto(url)
-        self.page.wait_for_load_state("networkidle")
+        if readme:
+            (ARTIFACTS / "readme").mkdir(parents=True, exist_ok=True)
+            crop = ARTIFACTS / "readme" / f"{readme}.png"
+            self.page.evaluate("() => document.activeElement && document.activeElement.blur()")
+            self.page.screenshot(path=str(crop), full_page=True,
+                                 clip={"x": 0, "y": 0, "width": DESKTOP["width"], "height": README_HEIGHT})
+            if os.environ.get("UPDATE_README_SCREENSHOTS"):
+                README_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(crop, README_SCREENSHOTS / f"{readme}.png")
+        mobile = self.page.context.new_page()
+        try:
+            mobile.set_viewport_size(MOBILE)
+            mobile.goto(self.page.url)
+            mobile.wait_for_load_state("networkidle")
+            mobile.screenshot(path=str(ARTIFACTS / f"{name}-mobile.png"), full_page=True)
+        finally:
+            mobile.close()
 
 
 @pytest.fixture

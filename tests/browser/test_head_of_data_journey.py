@@ -1,10 +1,18 @@
-"""A head of data signs in, reads the dashboard, opens a chart's data and downloads the CSV.
+"""A head of data signs in, reads and filters the dashboard, visits every tab, opens a chart's
+data and the board report, and downloads the CSV.
 
-Every page visited passes axe-core (WCAG 2.2 A/AA) and is screenshotted at desktop and
-mobile widths into artifacts/screenshots/.
+Every page visited passes axe-core (WCAG 2.2 A/AA) with no console errors and is
+screenshotted at desktop and mobile widths into artifacts/screenshots/. The board report
+is also printed to artifacts/board-report.pdf with the print stylesheet.
 """
 import csv
 import io
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+from django.conf import settings
+
+from cohorts.models import Standard
 
 
 def test_sign_in_page_is_accessible(visitor, demo):
@@ -35,7 +43,9 @@ def test_head_of_data_reads_the_dashboard_and_downloads_the_csv(visitor, demo):
 
     assert v.axe_violations() == []
     assert v.console_errors == []
-    v.screenshot("dashboard")
+    v.go("/dashboard/")  # as a returning reader sees it: no sign-in banner, details closed
+    v.page.wait_for_selector(".dashboard-chart .main-svg")
+    v.screenshot("dashboard", readme="dashboard")
 
     with v.page.expect_download() as download_info:
         v.page.click("text=Download as CSV")
@@ -64,3 +74,93 @@ def test_lead_and_coach_pages_are_accessible(visitor, demo):
     coach.sign_in("coach@example.org")
     coach.go("/learners/")
     assert coach.axe_violations() == []
+
+
+DASHBOARD_TABS = {
+    "Overview": ("/dashboard/", "Cohort dashboard – Academy"),
+    "Standards and levels": ("/dashboard/benchmarks-by-standard/", "Standards and levels – Cohort dashboard – Academy"),
+    "Trends": ("/dashboard/trends/", "Trends – Cohort dashboard – Academy"),
+    "Teams": ("/dashboard/teams/", "Teams – Cohort dashboard – Academy"),
+    "Coaching": ("/dashboard/coaching/", "Coaching – Cohort dashboard – Academy"),
+}
+
+
+# The charts with no data table (their text alternative) after them: a table may serve a
+# run of charts (the trends page's intake and results share one month-by-month table).
+CHARTS_WITHOUT_TABLE = """() => {
+    const all = [...document.querySelectorAll('.dashboard-chart, table')];
+    return all.filter((el, i) => {
+        if (!el.classList.contains('dashboard-chart')) return false;
+        let next = i + 1;
+        while (all[next] && all[next].classList.contains('dashboard-chart')) next++;
+        return !all[next];
+    }).map(el => el.id);
+}"""
+
+
+def _open(v, locator):
+    locator.click()
+    v.page.wait_for_load_state("networkidle")
+
+
+def test_head_of_data_filters_the_dashboard_visits_every_tab_and_opens_the_board_report(visitor, demo):
+    v = visitor()
+    v.sign_in("head@example.org")
+    assert v.page.locator("nav[aria-label=Menu] a").all_inner_texts() == ["Learners at risk", "Dashboard", "Impact"]
+    headline = v.page.locator(".dashboard-measure", has=v.page.locator("#headline-distinction_merit_share"))
+    assert "46 of 50 completed first-attempt EPAs" in headline.inner_text()
+
+    # Filter by standard: the figures change and the filter is kept in the address.
+    technician = Standard.objects.get(reference="ST0795")
+    v.page.locator("summary", has_text="Filter the figures").click()
+    v.page.get_by_label("Standard").select_option(str(technician.pk))
+    _open(v, v.page.get_by_role("button", name="Apply filters"))
+    assert parse_qs(urlparse(v.page.url).query)["standard"] == [str(technician.pk)]
+    assert "Standard: Data technician (level 3, ST0795)" in v.page.inner_text(".govuk-inset-text")
+    assert "18 of 22 completed first-attempt EPAs" in headline.inner_text()
+    assert "81.8%" in headline.inner_text()
+
+    # Every tab keeps the filter, has its own title, passes axe and logs no console error.
+    for label, (path, title) in DASHBOARD_TABS.items():
+        _open(v, v.page.locator("nav[aria-label='Dashboard pages']").get_by_role("link", name=label, exact=True))
+        assert urlparse(v.page.url).path == path
+        assert parse_qs(urlparse(v.page.url).query)["standard"] == [str(technician.pk)], label
+        assert v.page.title() == title
+        assert v.page.locator("nav[aria-label='Dashboard pages'] [aria-current=page]").inner_text() == label
+        # Each drawn chart has its data as a table underneath (its text alternative).
+        assert v.page.locator(".dashboard-chart").count() >= 1, label
+        assert v.page.evaluate(CHARTS_WITHOUT_TABLE) == [], label
+        assert v.axe_violations() == [], label
+        assert v.console_errors == [], label
+        if label != "Overview":  # the overview is screenshotted unfiltered above
+            v.screenshot(f"dashboard-{path.strip('/').split('/')[-1]}")
+
+    # Open a chart's data table on the overview.
+    _open(v, v.page.locator("nav[aria-label='Dashboard pages']").get_by_role("link", name="Overview"))
+    details = v.page.locator("details", has=v.page.locator("summary", has_text="Show the data for this chart")).first
+    details.locator("summary").click()
+    assert details.get_attribute("open") is not None
+    assert details.locator("table tbody tr").count() >= 1
+    assert details.locator("table").is_visible()
+
+    # The board report: a printable page honouring the filter, its charts as PNG images.
+    _open(v, v.page.get_by_role("link", name="Printable board report"))
+    assert urlparse(v.page.url).path == "/dashboard/exports/board-report/"
+    assert v.page.title() == "Board report – Academy"
+    assert "Standard: Data technician (level 3, ST0795)" in v.page.inner_text("#report-filters")
+    images = v.page.locator("img.board-report__chart")
+    assert images.count() >= 5
+    for i in range(images.count()):
+        assert "standard=" in images.nth(i).get_attribute("src")
+        assert images.nth(i).evaluate("img => img.complete && img.naturalWidth > 0"), images.nth(i).get_attribute("src")
+    assert v.axe_violations() == []
+    assert v.console_errors == []
+    v.screenshot("board-report")
+    # On paper: no navigation, the report only (saved as a PDF artifact for a look).
+    v.page.emulate_media(media="print")
+    assert not v.page.locator(".govuk-service-navigation").is_visible()
+    assert not v.page.locator(".govuk-header").is_visible()
+    assert v.page.locator("h1", has_text="board report").is_visible()
+    pdf = Path(settings.BASE_DIR) / "artifacts" / "board-report.pdf"
+    v.page.pdf(path=str(pdf), format="A4", print_background=True)
+    assert pdf.read_bytes().startswith(b"%PDF")

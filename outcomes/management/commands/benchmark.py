@@ -417,7 +417,11 @@ class Command(BaseCommand):
         figures.time_metrics_job(1)  # warm-up: imports, caches
         seconds, rows = figures.time_metrics_job(repeat)
         self.figure("metrics_job", seconds, "s")
-        self.note(f"metrics job: {len(rows) - 1:,} cohorts + the all-cohorts row, median of {repeat}")
+        self.note(f"metrics job: {len(rows) - 1:,} cohorts + the all-cohorts row, median of {repeat} "
+                  "(unchanged cohorts are not rewritten)")
+        self.figure("metrics_job_rewrite_all", figures.time_metrics_rewrite(), "s")
+        self.note("metrics job writing every snapshot (all deleted first, rolled back): a first run, or a change "
+                  "touching every cohort")
         floor_seconds, floor_rows = figures.time_metrics_floor(repeat)
         self.figure("metrics_floor_sql", floor_seconds, "s")
         agree = figures.floor_agrees(floor_rows)

@@ -1,0 +1,88 @@
+"""Pages every journey passes through: each role's navigation, page titles, the favicon, 404 and 500.
+
+- Each section in a lead's navigation opens a page with its own descriptive title, the
+  same navigation (in the same order) marking that section as current, no axe-core
+  violations and no console errors.
+- ``/favicon.ico``, which browsers ask for whatever the page says, redirects (301) to
+  the SVG icon.
+- The 404 and 500 pages are in the site's style (GOV.UK header, Arial, footer) and pass axe.
+"""
+from django.test import RequestFactory
+from django.views.defaults import server_error
+
+LEAD_NAV = ["Learners", "Cohorts", "Enrolments", "Teams", "Learners at risk", "Dashboard", "Impact", "Import"]
+
+
+def _nav(v):
+    return v.page.locator("nav[aria-label=Menu] a").all_inner_texts()
+
+
+def test_each_section_of_the_leads_navigation_has_its_own_title_and_passes_axe(visitor, demo):
+    v = visitor()
+    v.sign_in("lead@example.org")
+    titles = {}
+    for label in LEAD_NAV:
+        v.page.locator("nav[aria-label=Menu]").get_by_role("link", name=label, exact=True).click()
+        v.page.wait_for_load_state("networkidle")
+        assert _nav(v)[: len(LEAD_NAV)] == LEAD_NAV, label
+        assert v.page.locator("nav[aria-label=Menu] [aria-current=page]").inner_text() == label
+        title = v.page.title()
+        assert title.endswith(" – Academy") and title != "Academy", title
+        assert v.page.locator("h1").count() == 1, label
+        titles[label] = title
+        assert v.axe_violations() == [], label
+    assert len(set(titles.values())) == len(titles), titles
+    for label in ("Cohorts", "Teams", "Learners at risk"):
+        v.page.locator("nav[aria-label=Menu]").get_by_role("link", name=label, exact=True).click()
+        v.page.wait_for_load_state("networkidle")
+        v.screenshot(label.lower().replace(" ", "-"))
+    assert v.console_errors == []
+
+
+def test_the_favicon_address_browsers_ask_for_redirects_to_the_svg_icon(visitor):
+    v = visitor()
+    response = v.page.request.get(v.base_url + "/favicon.ico", max_redirects=0)
+    assert response.status == 301
+    assert response.headers["location"] == "/static/images/favicon.svg"
+    icon = v.page.request.get(v.base_url + "/favicon.ico")
+    assert icon.status == 200
+    assert icon.headers["content-type"].startswith("image/svg+xml")
+    assert b"<svg" in icon.body()
+
+
+def _styled(v):
+    """True when the GOV.UK styles applied: Arial body text and the black header."""
+    return v.page.evaluate(
+        """() => getComputedStyle(document.body).fontFamily.includes('Arial')
+              && getComputedStyle(document.querySelector('.govuk-header')).backgroundColor === 'rgb(11, 12, 12)'"""
+    )
+
+
+def test_the_404_and_500_pages_are_in_the_sites_style_and_accessible(visitor, demo):
+    v = visitor()
+    v.sign_in("lead@example.org")
+    response = v.go("/learners/999999/")
+    assert response.status == 404
+    assert v.page.title() == "Page not found – Academy"
+    assert v.page.locator("h1").inner_text() == "Page not found"
+    assert "Learners" in _nav(v)  # still signed in, with the navigation
+    assert _styled(v)
+    assert v.axe_violations() == []
+    v.screenshot("404")
+
+    # The 500 page is rendered by Django's handler with no request context; serve exactly
+    # what it returns at an address of the live server, so its styles load from there.
+    page = server_error(RequestFactory().get("/"))
+    assert page.status_code == 500
+    v.page.context.route(  # the context, so the mobile screenshot's tab gets it too
+        v.base_url + "/broken-page/",
+        lambda route: route.fulfill(status=500, body=page.content, content_type="text/html; charset=utf-8"),
+    )
+    response = v.go("/broken-page/")
+    assert response.status == 500
+    assert v.page.title() == "Sorry, there is a problem with the service – Academy"
+    assert _styled(v)
+    assert v.axe_violations() == []
+    v.screenshot("500")
+    # The browser reports each error status on the console; nothing else may appear there.
+    assert [e for e in v.console_errors if "the server responded with a status of" not in e] == []
