@@ -437,15 +437,29 @@ def recompute_status(request: HttpRequest, run_id: str) -> HttpResponse:
 
 @perm_required("academy.export_dashboard")
 def export_csv(request: HttpRequest) -> HttpResponse:
-    """Return the snapshots as CSV: one row per cohort, then "All cohorts" (columns in ``CSV_COLUMNS``)."""
-    summary = dashboard_summary(_snapshots())
+    """Return the dashboard as CSV: one row per cohort, then "All cohorts" (columns in ``CSV_COLUMNS``).
+
+    Honours the dashboard's filters (same GET parameters as the page): filtered, the rows
+    are computed live over the filtered set, so the file matches what the page shows;
+    invalid filters give the unfiltered file, as the page does. Unfiltered, the stored
+    snapshots are exported.
+    """
+    filters, _form = parse_filters(request.GET)
+    if filters.is_filtered:
+        summary = dashboard_summary(metrics.dashboard_snapshots(filters)[0])
+    else:
+        summary = dashboard_summary(_snapshots())
     filename = f"academy-dashboard-{timezone.localdate():%Y-%m-%d}.csv"
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     writer = csv.writer(response)
     writer.writerow(CSV_COLUMNS)
     writer.writerows(csv_rows(summary))
-    record(request=request, action=Action.EXPORT, detail={"export": "dashboard", "format": "csv", "file": filename})
+    record(
+        request=request,
+        action=Action.EXPORT,
+        detail={"export": "dashboard", "format": "csv", "file": filename, "filters": filters.querystring},
+    )
     return response
 
 

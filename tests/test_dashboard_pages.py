@@ -372,3 +372,25 @@ def test_stored_standard_totals_match_the_totals_of_every_cohort_snapshot(academ
     for standard_id, snapshot in expected.items():
         assert {n: getattr(got[standard_id], n) for n in fields} == {n: getattr(snapshot, n) for n in fields}
         assert got[standard_id].rates == snapshot.rates
+
+
+def test_the_csv_export_follows_the_dashboard_filters(client_for, head, academy_world):
+    """The overview's CSV carries its filters: only the filtered cohorts, and All cohorts over the filtered set."""
+    import csv
+    import io
+
+    w = academy_world
+    metrics.recompute_metrics()
+    client = client_for(head)
+    page = client.get(DASHBOARD, {"team": w["housing"].pk})
+    assert f'{reverse("outcomes:export_csv")}?team={w["housing"].pk}' in page.content.decode()
+
+    filtered = client.get(reverse("outcomes:export_csv"), {"team": w["housing"].pk})
+    rows = list(csv.DictReader(io.StringIO(filtered.content.decode())))
+    assert [r["cohort"] for r in rows] == ["C", "All cohorts"]
+    assert rows[-1]["enrolled"] == "8"  # as the filtered page's headline (test above)
+
+    everything = list(csv.DictReader(io.StringIO(client.get(reverse("outcomes:export_csv")).content.decode())))
+    assert len(everything) > len(rows)
+    bad = list(csv.DictReader(io.StringIO(client.get(reverse("outcomes:export_csv"), {"team": "nope"}).content.decode())))
+    assert bad == everything  # invalid filters: the unfiltered file, as the page shows the unfiltered figures
