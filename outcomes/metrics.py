@@ -193,7 +193,7 @@ def _academic_year_start(dates: pd.Series) -> pd.Series:
     return (dates.dt.year - (dates.dt.month < 8).astype("int64")).astype("Int64")
 
 
-def _enrolment_filter(filters: "DashboardFilters | None", prefix: str = ""):
+def enrolment_filter(filters: "DashboardFilters | None", prefix: str = ""):
     """Return ``Q`` limiting rows (enrolments, or rows reached through ``prefix`` "enrolment__") to ``filters``.
 
     The date range is not applied here: it means something different per table
@@ -239,12 +239,12 @@ def load_frames(
     into 4,000 cohorts instead of ~100,000 (cohort, team, coach) groups avoids a join to
     learners and a hash aggregate that spills to disk.
     """
-    enrolments = Enrolment.objects.order_by().filter(_enrolment_filter(filters))
-    results = AssessmentResult.objects.order_by().filter(_enrolment_filter(filters, "enrolment__"))
+    enrolments = Enrolment.objects.order_by().filter(enrolment_filter(filters))
+    results = AssessmentResult.objects.order_by().filter(enrolment_filter(filters, "enrolment__"))
     sessions = (
         CoachingSession.objects.order_by()
         .filter(attendance=CoachingSession.Attendance.ATTENDED)
-        .filter(_enrolment_filter(filters, "enrolment__"))
+        .filter(enrolment_filter(filters, "enrolment__"))
     )
     cohorts = Cohort.objects.order_by("id")
     if cohort_id is not None:
@@ -330,7 +330,7 @@ def _otj_activity_frame(*, cohort_id: int | None, filters: "DashboardFilters | N
     0 sessions and 0 minutes, so they add only to ``otj_hours_logged``. Filtered like the
     sessions (cohort, dashboard filters, date range on the activity's date).
     """
-    activities = OffTheJobActivity.objects.order_by().filter(_enrolment_filter(filters, "enrolment__"))
+    activities = OffTheJobActivity.objects.order_by().filter(enrolment_filter(filters, "enrolment__"))
     if cohort_id is not None:
         activities = activities.filter(enrolment__cohort_id=cohort_id)
     if filters is not None and filters.date_from is not None:
@@ -1058,7 +1058,7 @@ def at_risk_counts(filters: "DashboardFilters | None" = None, *, today=None) -> 
         from learners.risk import learner_risks
     except ImportError:  # the coaching issue has not landed: the page says so
         return None
-    enrolments = Enrolment.objects.filter(_enrolment_filter(filters), status=Enrolment.Status.ACTIVE).order_by("pk")
+    enrolments = Enrolment.objects.filter(enrolment_filter(filters), status=Enrolment.Status.ACTIVE).order_by("pk")
     risks = learner_risks(enrolments, today=today or timezone.localdate())
     flags = pd.DataFrame(
         {

@@ -15,6 +15,7 @@ from django.db.models import Exists, OuterRef, Q
 from rest_framework.exceptions import ValidationError
 
 from outcomes.filters import DashboardFilterForm, DashboardFilters
+from outcomes.metrics import enrolment_filter
 
 # OpenAPI description of each parameter (used by the views' ``extend_schema``).
 PARAMETERS = {
@@ -46,17 +47,7 @@ def enrolment_q(filters: DashboardFilters, prefix: str = "", *, dates: bool = Tr
 
     With ``dates``, the date range keeps enrolments in learning at some time in it.
     """
-    q = Q()
-    if filters.cohort_id is not None:
-        q &= Q(**{f"{prefix}cohort_id": filters.cohort_id})
-    if filters.standard_id is not None:
-        q &= Q(**{f"{prefix}cohort__standard_id": filters.standard_id})
-    if filters.level is not None:
-        q &= Q(**{f"{prefix}cohort__standard__level": filters.level})
-    if filters.team_id is not None:
-        q &= Q(**{f"{prefix}learner__team_id": filters.team_id})
-    if filters.coach_id is not None:
-        q &= Q(**{f"{prefix}coach_id": filters.coach_id})
+    q = enrolment_filter(filters, prefix)  # cohort, standard, level, team, coach: as the dashboard filters
     if dates and filters.date_to is not None:
         q &= Q(**{f"{prefix}start_date__lte": filters.date_to})
     if dates and filters.date_from is not None:
