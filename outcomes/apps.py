@@ -7,3 +7,6 @@ class OutcomesConfig(AppConfig):
 
     def ready(self):
         from . import signals  # noqa: F401  (queues the metrics job when data changes)
+        from .dashboard_cache import connect_receivers
+
+        connect_receivers()  # cached dashboard pages follow changes the metrics job does not see

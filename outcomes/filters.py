@@ -306,6 +306,11 @@ class DashboardFilterForm(forms.Form):
         )
 
 
+def has_filter_params(query) -> bool:
+    """Return True when the query dict (``request.GET``) sets any filter parameter to a non-blank value."""
+    return any(query.get(param, "").strip() for param in DashboardFilterForm.PARAMS)
+
+
 def parse_filters(query) -> tuple[DashboardFilters, DashboardFilterForm]:
     """Return ``(filters, form)`` for a query dict such as ``request.GET``.
 
@@ -313,7 +318,7 @@ def parse_filters(query) -> tuple[DashboardFilters, DashboardFilterForm]:
     ``form.errors`` holds one message per bad field, for the GOV.UK error summary.
     Without any filter parameter the form is unbound (no errors).
     """
-    if not any(query.get(param, "").strip() for param in DashboardFilterForm.PARAMS):
+    if not has_filter_params(query):
         return DashboardFilters(), DashboardFilterForm()
     form = DashboardFilterForm(query)
     if form.is_valid():

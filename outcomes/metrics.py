@@ -44,6 +44,7 @@ from academy.dates import academic_year_label, parse_academic_year
 from cohorts.models import Cohort, Enrolment
 from learners.models import CoachingSession, OffTheJobActivity
 from outcomes.benchmarking import load_benchmarks, match_benchmark
+from outcomes.dashboard_cache import bump_generation
 from outcomes.models import AssessmentResult, CohortMetrics, NationalBenchmark
 from outcomes.stats import binomial_test, wilson_interval
 
@@ -651,6 +652,8 @@ def recompute_metrics(*, cohort_id: int | None = None) -> list[CohortMetrics]:
     on ``key`` for a few rows; on PostgreSQL at scale ``COPY`` and one ``INSERT … ON
     CONFLICT DO UPDATE`` that skips unchanged rows), one delete and one read-back of the
     ids and ``computed_at`` (the returned snapshots do not have their cohort loaded).
+    It also adds one to the dashboard generation (``outcomes.dashboard_cache``), so no
+    page cached before this run is served after it commits.
     """
     _mark_running()
     list(CohortMetrics.objects.select_for_update().filter(key=ALL_KEY).values_list("id"))
@@ -703,6 +706,7 @@ def recompute_metrics(*, cohort_id: int | None = None) -> list[CohortMetrics]:
         # without sending a list of every key to the database.
         CohortMetrics.objects.filter(cohort__isnull=False).exclude(cohort__in=Cohort.objects.values("id")).delete()
     _upsert(snapshots)
+    bump_generation()  # cached dashboard pages of the previous generation are no longer used
     # Read back only what the database decided (id, and computed_at, which an unchanged row
     # keeps): one light query instead of loading every snapshot and its cohort again.
     stored = CohortMetrics.objects.order_by()

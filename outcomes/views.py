@@ -17,9 +17,11 @@ from django.core.paginator import Paginator
 from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_POST
 
 from academy.audit import Action, record
@@ -27,7 +29,7 @@ from academy.decorators import perm_required
 from academy.models import Team, User
 from cohorts.models import Standard
 
-from . import metrics
+from . import dashboard_cache, metrics
 from .benchmarking import load_benchmarks
 from .charts import (
     dashboard_figures,
@@ -38,7 +40,7 @@ from .charts import (
     share_over_time_figure,
     teams_figure,
 )
-from .filters import parse_filters
+from .filters import DashboardFilterForm, DashboardFilters, has_filter_params, parse_filters
 from .forms import NartUploadForm, NationalBenchmarkForm, benchmark_form_for_edit
 from .models import CohortMetrics, NationalBenchmark
 from .nart_import import NartFileError, apply_narts, change_from_dict, change_to_dict, parse_narts
@@ -64,6 +66,14 @@ logger = logging.getLogger(__name__)
 BENCHMARKS_PER_PAGE = 50
 COHORTS_PER_PAGE = 25  # cohort rows (and chart points) per dashboard page
 RUN_KEY = "outcomes:recompute:run:{}"
+#: Each dashboard page's heading (its template is ``outcomes/<url name>.html``).
+PAGE_TITLES = {
+    "outcomes:dashboard": "Cohort dashboard",
+    "outcomes:dashboard_standards": "Standards and levels",
+    "outcomes:dashboard_trends": "Trends",
+    "outcomes:dashboard_teams": "Teams",
+    "outcomes:dashboard_coaching": "Coaching",
+}
 NART_SESSION_KEY = "outcomes_nart_preview"
 
 
@@ -103,12 +113,18 @@ def _page(request: HttpRequest, current: str) -> dict:
     """Return what every dashboard page shows: filters (validated), tabs carrying them, permissions.
 
     Invalid filters never raise: the page is unfiltered and the form's errors go to the
-    GOV.UK error summary (``outcomes.filters.parse_filters``).
+    GOV.UK error summary (``outcomes.filters.parse_filters``); ``filter_errors`` says so.
+    Without filter parameters the form is unbound and built lazily.
     """
-    filters, form = parse_filters(request.GET)
+    if has_filter_params(request.GET):
+        filters, form = parse_filters(request.GET)
+        filter_errors = bool(form.errors)
+    else:  # unbound: built (three queries for its choices) only if drawn, not when its HTML is cached
+        filters, form, filter_errors = DashboardFilters(), SimpleLazyObject(DashboardFilterForm), False
     return {
         "filters": filters,
         "filter_form": form,
+        "filter_errors": filter_errors,
         "filter_lines": filters.descriptions(),
         "querystring": filters.querystring,
         "tabs": dashboard_tabs(current, filters.querystring),
@@ -157,26 +173,63 @@ def cohort_page(request: HttpRequest, filters, *, live: dict | None = None) -> d
     return {"summary": dashboard_summary(shown), "page": page, "source": source, "cohort_count": page.paginator.count}
 
 
-@perm_required("academy.view_dashboard")
-def dashboard(request: HttpRequest) -> HttpResponse:
-    """Show the headline rates (all cohorts, or the filtered set), one page of cohort tables and their charts."""
-    context = _page(request, "outcomes:dashboard")
+def _render_dashboard(request: HttpRequest, view: str, build) -> HttpResponse:
+    """Render a dashboard page: the header for this reader, and the body built by ``build`` or from the cache.
+
+    ``view``: the URL name, whose template is ``outcomes/<name>.html`` with the body in
+    its ``body`` partial; ``build(request, context) -> dict`` adds the body's context
+    (and ``source``: "snapshot" or "live", ``computed_text``, ``has_charts``). Unfiltered
+    bodies are cached per dashboard generation (``outcomes.dashboard_cache``): a live page
+    served from the cache says when it was computed instead of "just now".
+    """
+    context = _page(request, view)
+    context["page_title"] = PAGE_TITLES[view]
+    # Every permission the bodies (and the impact panel they include) look at.
+    flags = {name: context[name] for name in ("can_export", "can_view_benchmarks", "can_recompute")}
+    flags["can_view_impact"] = request.user.has_perm("academy.view_impact")
+    key = dashboard_cache.cache_key(request, view, filtered=context["filters"].is_filtered, flags=flags)
+    template = f"outcomes/{view.split(':')[1]}.html"
+    entry = dashboard_cache.cached_body(
+        request, context, key=key, template=f"{template}#body", build=build,
+        keep=("source", "computed_text", "has_charts"),
+    )
+    context.update(entry)
+    if key is not None and not has_filter_params(request.GET):
+        form = context["filter_form"]
+        context["filter_fields_html"] = dashboard_cache.cached_html(
+            dashboard_cache.fragment_key(key, "filter-fields"),
+            lambda: render_to_string("forms/fields.html", {"form": form}, request),
+        )
+    if key is not None and entry["source"] == "live":
+        context["source"] = "cached"
+        context["computed_text"] = format_computed_at(entry["built_at"])
+    return render(request, template, context)
+
+
+def _overview(request: HttpRequest, context: dict) -> dict:
+    """Return the overview's body: headline rates, one page of cohort tables and their charts."""
     shown = cohort_page(request, context["filters"])
     summary = shown["summary"]
     cohort_rows = summary["cohorts"]
-    context.update(
-        {
-            "summary": summary,
-            "source": shown["source"],
-            "page": shown["page"],
-            "cohort_count": shown["cohort_count"],
-            "overall": summary["overall"],
-            "cohort_rows": cohort_rows,
-            "figures": dashboard_figures(cohort_rows, ALL_MEASURES) if cohort_rows else {},
-            "rate_sections": rate_chart_sections(cohort_rows, ALL_MEASURES),
-        }
-    )
-    return render(request, "outcomes/dashboard.html", context)
+    figures = dashboard_figures(cohort_rows, ALL_MEASURES) if cohort_rows else {}
+    return {
+        "summary": summary,
+        "source": shown["source"],
+        "computed_text": summary.get("last_computed_text", ""),
+        "page": shown["page"],
+        "cohort_count": shown["cohort_count"],
+        "overall": summary["overall"],
+        "cohort_rows": cohort_rows,
+        "figures": figures,
+        "has_charts": bool(cohort_rows),
+        "rate_sections": rate_chart_sections(cohort_rows, ALL_MEASURES),
+    }
+
+
+@perm_required("academy.view_dashboard")
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """Show the headline rates (all cohorts, or the filtered set), one page of cohort tables and their charts."""
+    return _render_dashboard(request, "outcomes:dashboard", _overview)
 
 
 def _standard_groups(standards: dict, totals: dict, page_snapshots) -> list[dict]:
@@ -202,6 +255,11 @@ def _standard_groups(standards: dict, totals: dict, page_snapshots) -> list[dict
 
 @perm_required("academy.view_dashboard")
 def dashboard_standards(request: HttpRequest) -> HttpResponse:
+    """Compare each standard and one page of cohorts with the national figures (``_standards``)."""
+    return _render_dashboard(request, "outcomes:dashboard_standards", _standards)
+
+
+def _standards(request: HttpRequest, context: dict) -> dict:
     """Compare each standard (all its cohorts) and one page of cohorts with the national figure for the standard.
 
     Unfiltered, the standard totals are one ``GROUP BY`` over the stored snapshots and
@@ -210,7 +268,6 @@ def dashboard_standards(request: HttpRequest) -> HttpResponse:
     the current page of cohorts (25, newest first), so the page does not grow with the
     number of cohorts.
     """
-    context = _page(request, "outcomes:dashboard_standards")
     filters = context["filters"]
     benchmarks = load_benchmarks()
     if filters.is_filtered:
@@ -246,18 +303,17 @@ def dashboard_standards(request: HttpRequest) -> HttpResponse:
         sections.append(
             {"id": f"forest-{measure.replace('_', '-')}", "measure": measure, "meta": MEASURES[measure], "rows": table}
         )
-    context.update(
-        {
-            "source": source,
-            "summary": shown["summary"],
-            "page": page,
-            "cohort_count": page.paginator.count,
-            "groups": groups,
-            "sections": sections,
-            "figures": {s["id"]: forest_figure(ordered, s["measure"]) for s in sections} if ordered else {},
-        }
-    )
-    return render(request, "outcomes/dashboard_standards.html", context)
+    return {
+        "source": source,
+        "computed_text": shown["summary"].get("last_computed_text", ""),
+        "summary": shown["summary"],
+        "page": page,
+        "cohort_count": page.paginator.count,
+        "groups": groups,
+        "sections": sections,
+        "figures": {s["id"]: forest_figure(ordered, s["measure"]) for s in sections} if ordered else {},
+        "has_charts": bool(ordered),
+    }
 
 
 def _month_label(period) -> str:
@@ -267,7 +323,11 @@ def _month_label(period) -> str:
 @perm_required("academy.view_dashboard")
 def dashboard_trends(request: HttpRequest) -> HttpResponse:
     """Show intake and results by month and by cohort, and each cohort's distinction and merit share over time."""
-    context = _page(request, "outcomes:dashboard_trends")
+    return _render_dashboard(request, "outcomes:dashboard_trends", _trends)
+
+
+def _trends(request: HttpRequest, context: dict) -> dict:
+    """Return the trends page's body: months, one page of cohorts and three charts (computed live)."""
     live = metrics.live_metrics(context["filters"])
     trends = metrics.monthly_trends(live["frames"])
     months = [{"label": _month_label(month), **{k: int(v) for k, v in row.items()}}
@@ -275,29 +335,32 @@ def dashboard_trends(request: HttpRequest) -> HttpResponse:
     shown = cohort_page(request, context["filters"], live=live)
     summary = shown["summary"]
     cohort_rows = summary["cohorts"]
-    context.update(
-        {
-            "months": months,
-            "page": shown["page"],
-            "cohort_count": shown["cohort_count"],
-            "cohort_rows": cohort_rows,
-            "summary": summary,
-            "figures": {
-                "chart-intake": monthly_intake_figure(months),
-                "chart-results-month": monthly_results_figure(months),
-                "chart-dm-over-time": share_over_time_figure(
-                    sorted(cohort_rows, key=lambda row: row["cohort"].start_date), DISTINCTION_MERIT_SHARE
-                ),
-            } if (months or cohort_rows) else {},
-        }
-    )
-    return render(request, "outcomes/dashboard_trends.html", context)
+    return {
+        "source": "live",
+        "months": months,
+        "page": shown["page"],
+        "cohort_count": shown["cohort_count"],
+        "cohort_rows": cohort_rows,
+        "summary": summary,
+        "figures": {
+            "chart-intake": monthly_intake_figure(months),
+            "chart-results-month": monthly_results_figure(months),
+            "chart-dm-over-time": share_over_time_figure(
+                sorted(cohort_rows, key=lambda row: row["cohort"].start_date), DISTINCTION_MERIT_SHARE
+            ),
+        } if (months or cohort_rows) else {},
+        "has_charts": bool(months or cohort_rows),
+    }
 
 
 @perm_required("academy.view_dashboard")
 def dashboard_teams(request: HttpRequest) -> HttpResponse:
     """Show enrolments, completions and results by team, listing teams with no enrolments (not yet taking part)."""
-    context = _page(request, "outcomes:dashboard_teams")
+    return _render_dashboard(request, "outcomes:dashboard_teams", _teams)
+
+
+def _teams(request: HttpRequest, context: dict) -> dict:
+    """Return the teams page's body: a row per team taking part, the others by name, and the chart (live)."""
     filters = context["filters"]
     live = metrics.live_metrics(filters)
     teams = list(Team.objects.order_by("name"))
@@ -308,15 +371,14 @@ def dashboard_teams(request: HttpRequest) -> HttpResponse:
     rows = [group_row(team.name, groups[team.pk], key=f"team:{team.pk}") for team in teams]
     taking_part = [row for row in rows if row["enrolled"] > 0 or row["epa_completed"] > 0]
     not_taking_part = [row["label"] for row in rows if row["enrolled"] == 0 and row["epa_completed"] == 0]
-    context.update(
-        {
-            "team_rows": taking_part,
-            "not_taking_part": not_taking_part,
-            "team_count": len(teams),
-            "figures": {"chart-teams": teams_figure(taking_part)} if taking_part else {},
-        }
-    )
-    return render(request, "outcomes/dashboard_teams.html", context)
+    return {
+        "source": "live",
+        "team_rows": taking_part,
+        "not_taking_part": not_taking_part,
+        "team_count": len(teams),
+        "figures": {"chart-teams": teams_figure(taking_part)} if taking_part else {},
+        "has_charts": bool(taking_part),
+    }
 
 
 def _risk_cell(counts: dict | None, key) -> dict | None:
@@ -330,7 +392,11 @@ def _risk_cell(counts: dict | None, key) -> dict | None:
 @perm_required("academy.view_dashboard")
 def dashboard_coaching(request: HttpRequest) -> HttpResponse:
     """Show attended coaching sessions and hours per learner by cohort and by coach, and the share at risk."""
-    context = _page(request, "outcomes:dashboard_coaching")
+    return _render_dashboard(request, "outcomes:dashboard_coaching", _coaching)
+
+
+def _coaching(request: HttpRequest, context: dict) -> dict:
+    """Return the coaching page's body: per cohort and per coach, with the share at risk today (live)."""
     filters = context["filters"]
     live = metrics.live_metrics(filters)
     shown = cohort_page(request, filters, live=live)
@@ -360,23 +426,22 @@ def dashboard_coaching(request: HttpRequest) -> HttpResponse:
         overall["risk"] = ({"at_risk": risk["total"][0], "in_learning": risk["total"][1],
                             "share": risk["total"][0] / risk["total"][1] if risk["total"][1] else None}
                            if risk else None)
-    context.update(
-        {
-            "overall": overall,
-            "cohort_rows": cohort_rows,
-            "page": shown["page"],
-            "cohort_count": shown["cohort_count"],
-            "coach_rows": coach_rows,
-            "risk_available": risk is not None,
-            "figures": {
-                "chart-coaching-cohort": per_learner_figure(cohort_rows, title="Coaching hours per learner by cohort",
-                                                            axis="Cohort"),
-                "chart-coaching-coach": per_learner_figure(coach_rows, title="Coaching hours per learner by coach",
-                                                           axis="Coach"),
-            } if cohort_rows or coach_rows else {},
-        }
-    )
-    return render(request, "outcomes/dashboard_coaching.html", context)
+    return {
+        "source": "live",
+        "overall": overall,
+        "cohort_rows": cohort_rows,
+        "page": shown["page"],
+        "cohort_count": shown["cohort_count"],
+        "coach_rows": coach_rows,
+        "risk_available": risk is not None,
+        "figures": {
+            "chart-coaching-cohort": per_learner_figure(cohort_rows, title="Coaching hours per learner by cohort",
+                                                        axis="Cohort"),
+            "chart-coaching-coach": per_learner_figure(coach_rows, title="Coaching hours per learner by coach",
+                                                       axis="Coach"),
+        } if cohort_rows or coach_rows else {},
+        "has_charts": bool(cohort_rows or coach_rows),
+    }
 
 
 @perm_required("academy.recompute_metrics")

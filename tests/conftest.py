@@ -93,3 +93,12 @@ def _celery_eager_unless_worker(request):
         yield
     finally:
         app.conf.task_always_eager = previous
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Start every test with an empty cache: cached dashboard pages, rate limits and run states never leak between tests."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

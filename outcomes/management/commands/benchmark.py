@@ -62,6 +62,10 @@ class Command(BaseCommand):
         parser.add_argument("--repeat", type=int, default=3, help="Runs of each timed job; the median is shown.")
         parser.add_argument("--regenerate", action="store_true", help="Rebuild the benchmark databases.")
         parser.add_argument("--skip-load", action="store_true", help="Skip the gunicorn load tests.")
+        parser.add_argument("--load-only", action="store_true",
+                            help="Only the gunicorn load tests (no metrics job, import or query counts).")
+        parser.add_argument("--pages", default="",
+                            help="Comma-separated page names to load (e.g. dashboard,coach_page); default: all.")
         parser.add_argument("--loadgen", choices=("auto", "wrk", "asyncio"), default="auto",
                             help="Load generator: wrk when installed (auto), or the built-in asyncio one.")
 
@@ -300,7 +304,11 @@ class Command(BaseCommand):
         self.note(f"load: gunicorn --workers {options['workers']} (sync) on 127.0.0.1, {options['concurrency']} "
                   f"concurrent clients, {options['duration']:.0f} s per page after a 2 s warm-up, generator "
                   f"{'wrk' if use_wrk else 'asyncio (wrk is not installed)'}; one request per connection")
-        for page in (BARE, *[p for p in PAGES if p.load]):
+        wanted = {name.strip() for name in options["pages"].split(",") if name.strip()}
+        unknown = wanted - {p.name for p in PAGES if p.load}
+        if unknown:
+            raise CommandError(f"--pages: no loaded page named {', '.join(sorted(unknown))}.")
+        for page in (BARE, *[p for p in PAGES if p.load and (not wanted or p.name in wanted)]):
             path, reason = (page.paths[0], "") if page is BARE else self.path_for(page, actors["ids"])
             if path is None:
                 self.missing(f"{page.name}_rps", reason)
@@ -380,15 +388,19 @@ class Command(BaseCommand):
         big_label, small_label = _label(big), _label(small)
         self.note(f"Academy benchmark: {big:,} learners (queries also at {small:,}); databases academy_bench_<N>")
 
-        # Small academy first: query counts at its size.
-        self.ensure_database(small, seed=options["seed"], regenerate=options["regenerate"])
-        self.machine()
-        small_counts = self.count_queries(small_label, explain=False)
+        small_counts, big_counts = {}, {}
+        if not options["load_only"]:  # small academy first: query counts at its size
+            self.ensure_database(small, seed=options["seed"], regenerate=options["regenerate"])
+            self.machine()
+            small_counts = self.count_queries(small_label, explain=False)
 
         big_db = self.ensure_database(big, seed=options["seed"], regenerate=options["regenerate"])
-        self.metrics_figures(options["repeat"])
-        self.import_figures(options["import_rows"])
-        big_counts = self.count_queries(big_label, explain=True)
+        if options["load_only"]:
+            self.machine()
+        else:
+            self.metrics_figures(options["repeat"])
+            self.import_figures(options["import_rows"])
+            big_counts = self.count_queries(big_label, explain=True)
         if options["skip_load"]:
             self.missing("bare_rps", "--skip-load was given")
         else:
@@ -477,6 +489,8 @@ class Command(BaseCommand):
         if "import_rows_per_s" in v:
             ok = v["import_rows_per_s"] >= t["import_rows_per_s"]
             self.note(f"target import >= 2,000 rows/s: {verdict(ok)} ({v['import_rows_per_s']:.0f} rows/s)")
+        if not big_counts:
+            return
         differing = {k: (small_counts.get(k), n) for k, n in big_counts.items() if small_counts.get(k) != n}
         self.note(f"target query counts the same at both sizes: {verdict(not differing)}"
                   + (f" (differ: {differing})" if differing else ""))
