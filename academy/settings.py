@@ -150,7 +150,7 @@ else:
 AUTH_USER_MODEL = "academy.User"
 AUTHENTICATION_BACKENDS = [
     "rules.permissions.ObjectPermissionBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "academy.auth_backends.StaffModelBackend",  # model permissions for staff (the admin) only
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [

@@ -118,34 +118,6 @@ def cache_key(request: HttpRequest, view: str, *, filtered: bool, flags: dict[st
     )
 
 
-def fragment_key(page_key: str, name: str) -> str:
-    """Return the key of another fragment (e.g. the empty filter form) of the generation in ``page_key``.
-
-    The fragment is shared by every page, day and reader of that generation.
-    """
-    generation = page_key.split(":")[3]
-    return f"outcomes:dashboard:v1:{generation}:fragment:{name}"
-
-
-def cached_html(key: str, render: Callable[[], str]) -> str:
-    """Return the HTML under ``key``, or ``render()`` it and keep it for ``CACHE_SECONDS`` (marked safe).
-
-    A cache outage only costs the rendering.
-    """
-    html = None
-    try:
-        html = cache.get(key)
-    except Exception:  # noqa: BLE001 - a cache outage must not take the dashboard down
-        logger.warning("Could not read the dashboard cache", exc_info=True)
-    if html is None:
-        html = render()
-        try:
-            cache.set(key, html, CACHE_SECONDS)
-        except Exception:  # noqa: BLE001
-            logger.warning("Could not write the dashboard cache", exc_info=True)
-    return mark_safe(html)  # nosec B703 B308 - our own rendered template
-
-
 def cached_body(
     request: HttpRequest,
     context: dict,

@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.functional import SimpleLazyObject
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from academy.audit import Action, record
@@ -189,17 +190,19 @@ def _render_dashboard(request: HttpRequest, view: str, build) -> HttpResponse:
     flags["can_view_impact"] = request.user.has_perm("academy.view_impact")
     key = dashboard_cache.cache_key(request, view, filtered=context["filters"].is_filtered, flags=flags)
     template = f"outcomes/{view.split(':')[1]}.html"
+
+    def build_with_empty_form(request: HttpRequest, context: dict) -> dict:
+        # The empty filter form is the same for every reader of a generation: kept with the body.
+        fields = render_to_string("forms/fields.html", {"form": DashboardFilterForm()}, request)
+        return {**build(request, context), "empty_filter_fields": fields}
+
     entry = dashboard_cache.cached_body(
-        request, context, key=key, template=f"{template}#body", build=build,
-        keep=("source", "computed_text", "has_charts"),
+        request, context, key=key, template=f"{template}#body", build=build_with_empty_form if key else build,
+        keep=("source", "computed_text", "has_charts", "empty_filter_fields"),
     )
     context.update(entry)
-    if key is not None and not has_filter_params(request.GET):
-        form = context["filter_form"]
-        context["filter_fields_html"] = dashboard_cache.cached_html(
-            dashboard_cache.fragment_key(key, "filter-fields"),
-            lambda: render_to_string("forms/fields.html", {"form": form}, request),
-        )
+    if entry.get("empty_filter_fields") and not has_filter_params(request.GET):
+        context["filter_fields_html"] = mark_safe(entry["empty_filter_fields"])  # nosec B703 B308 - our template
     if key is not None and entry["source"] == "live":
         context["source"] = "cached"
         context["computed_text"] = format_computed_at(entry["built_at"])

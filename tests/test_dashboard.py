@@ -300,7 +300,8 @@ def test_dashboard_query_count_does_not_grow_with_cohorts(client_for, lead):
 
     The queries: 1. the session, 2. the signed-in user, 3. every snapshot with its
     cohort and standard (``select_related("cohort__standard")``); 4–5. the user's model
-    permissions (navigation asks for one a lead lacks, so ``ModelBackend`` loads them once);
+    permissions (leads are staff, and navigation asks for one a lead lacks, so
+    ``academy.auth_backends.StaffModelBackend`` loads them once);
     6–9. the filter form's choices: standards with cohorts, cohorts, teams, coaches; then
     the session save (``SESSION_SAVE_EVERY_REQUEST``): 10. SAVEPOINT, 11. UPDATE
     django_session, 12. RELEASE; 13. the business impact totals (issue 5: one grouped

@@ -215,7 +215,8 @@ def test_it_lists_learners_for_a_lead(client_for, lead, django_assert_num_querie
     # then the session saved again (SESSION_SAVE_EVERY_REQUEST: savepoint, update, release).
     # Issue 3 (lead's workspace) adds: the filter choices (teams, standards, cohorts, coaches),
     # the prefetch of the page's enrolments with cohorts, and the user's and groups' model
-    # permissions (one has_perm answered False by rules falls through to ModelBackend; cached).
+    # permissions (leads are staff: one has_perm answered False by rules falls through to
+    # academy.auth_backends.StaffModelBackend, which reads them once; cached).
     with django_assert_num_queries(14):
         response = client.get(reverse("learners:list"))
 
