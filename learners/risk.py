@@ -146,8 +146,11 @@ def _sum_subquery(model, field_name: str, **filters):
     )
 
 
-def annotate_for_risk(enrolments, *, today: dt.date):
+def annotate_for_risk(enrolments, *, today: dt.date, related: bool = True):
     """Return ``enrolments`` with related rows joined and the figures ``learner_risks`` reads, in one query.
+
+    ``related=False`` joins nothing (learner, cohort and coach are not loaded): for counts
+    over many enrolments, where building those objects would cost more than the rules.
 
     Annotations: ``last_session``, ``last_attendance``, ``previous_attendance`` (sessions
     up to ``today``, newest first), ``last_attended``, ``next_session`` (the next-session
@@ -165,7 +168,9 @@ def annotate_for_risk(enrolments, *, today: dt.date):
         .annotate(n=Count("id"))
         .values("n")
     )
-    return enrolments.select_related("learner__team", "cohort__standard", "coach").annotate(
+    if related:
+        enrolments = enrolments.select_related("learner__team", "cohort__standard", "coach")
+    return enrolments.annotate(
         last_session=Subquery(past.values("date")[:1]),
         last_attendance=Subquery(past.values("attendance")[:1]),
         previous_attendance=Subquery(past.values("attendance")[1:2]),
@@ -247,13 +252,15 @@ def _otj_behind(logged: Decimal, planned: Decimal) -> Decimal | None:
     return (planned - logged) / planned
 
 
-def learner_risks(enrolments, *, today: dt.date) -> list[LearnerRisk]:
+def learner_risks(enrolments, *, today: dt.date, related: bool = True) -> list[LearnerRisk]:
     """Return a ``LearnerRisk`` for every enrolment of the queryset, in its order, with 2 queries.
 
     ``enrolments`` is an ``Enrolment`` queryset (already limited to what the user may
-    see); ``today`` is the local date (``timezone.localdate()``).
+    see); ``today`` is the local date (``timezone.localdate()``). With ``related=False``
+    the enrolments' learner, cohort and coach are not loaded (``annotate_for_risk``):
+    the flags and reasons are the same, but reading ``risk.learner`` would query.
     """
-    rows = list(annotate_for_risk(enrolments, today=today))
+    rows = list(annotate_for_risk(enrolments, today=today, related=related))
     breaks = breaks_by_enrolment(enrolments, today=today) if rows else {}
     risks = []
     for enrolment in rows:

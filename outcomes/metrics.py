@@ -1063,7 +1063,7 @@ def at_risk_counts(filters: "DashboardFilters | None" = None, *, today=None) -> 
     except ImportError:  # the coaching issue has not landed: the page says so
         return None
     enrolments = Enrolment.objects.filter(enrolment_filter(filters), status=Enrolment.Status.ACTIVE).order_by("pk")
-    risks = learner_risks(enrolments, today=today or timezone.localdate())
+    risks = learner_risks(enrolments, today=today or timezone.localdate(), related=False)
     flags = pd.DataFrame(
         {
             "cohort_id": [r.enrolment.cohort_id for r in risks],
