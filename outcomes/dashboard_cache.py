@@ -45,7 +45,9 @@ logger = logging.getLogger(__name__)
 
 #: Seconds a cached body is kept; a change of generation makes it unused sooner.
 CACHE_SECONDS = 24 * 60 * 60
-#: ``?page=`` values longer than this are not cached (they are not real page numbers).
+#: The page-number parameters of the dashboard pages (cohorts; teams on the teams page; coaches).
+PAGE_PARAMS = ("page", "coach_page")
+#: Page numbers longer than this are not cached (they are not real page numbers).
 MAX_PAGE_CHARS = 6
 KEY = "outcomes:dashboard:v1:{generation}:{view}:{day}:{page}:{flags}"
 _local = threading.local()
@@ -104,17 +106,26 @@ def cache_key(request: HttpRequest, view: str, *, filtered: bool, flags: dict[st
 
     ``view``: the URL name (``outcomes:dashboard`` …); ``filtered``: True when filters
     are applied; ``flags``: the reader's permissions that change the body (e.g.
-    ``{"can_export": True}``). Pages with a malformed ``?page=`` are not cached. One
-    query (the generation).
+    ``{"can_export": True}``). Only the page numbers (``PAGE_PARAMS``) and blank filter
+    parameters may be in the address: anything else (a recompute's ``run``, a malformed
+    page number) is built for the request and not cached, because the body's links carry
+    the address. One query (the generation).
     """
+    from outcomes.filters import DashboardFilterForm
+
     if filtered:
         return None
-    page = request.GET.get("page", "")
-    if len(page) > MAX_PAGE_CHARS or (page and not page.isdigit()):
+    for name, values in request.GET.lists():
+        value = values[-1] if values else ""
+        if name in PAGE_PARAMS and len(values) == 1 and (value == "" or (value.isdigit() and len(value) <= MAX_PAGE_CHARS)):
+            continue
+        if name in DashboardFilterForm.PARAMS and not "".join(values).strip():
+            continue
         return None
+    pages = "-".join(request.GET.get(name) or "1" for name in PAGE_PARAMS)
     bits = "".join("1" if flags[name] else "0" for name in sorted(flags))
     return KEY.format(
-        generation=current_generation(), view=view, day=timezone.localdate().isoformat(), page=page or "1", flags=bits
+        generation=current_generation(), view=view, day=timezone.localdate().isoformat(), page=pages, flags=bits
     )
 
 

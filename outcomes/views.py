@@ -66,6 +66,7 @@ from .presentation import (
 logger = logging.getLogger(__name__)
 BENCHMARKS_PER_PAGE = 50
 COHORTS_PER_PAGE = 25  # cohort rows (and chart points) per dashboard page
+GROUPS_PER_PAGE = 50  # team rows (teams page, ?page=) and coach rows (coaching page, ?coach_page=) per page
 RUN_KEY = "outcomes:recompute:run:{}"
 #: Each dashboard page's heading (its template is ``outcomes/<url name>.html``).
 PAGE_TITLES = {
@@ -363,7 +364,7 @@ def dashboard_teams(request: HttpRequest) -> HttpResponse:
 
 
 def _teams(request: HttpRequest, context: dict) -> dict:
-    """Return the teams page's body: a row per team taking part, the others by name, and the chart (live)."""
+    """Return the teams page's body: 50 teams taking part a page (``?page=``), the others by name, and the chart (live)."""
     filters = context["filters"]
     live = metrics.live_metrics(filters)
     teams = list(Team.objects.order_by("name"))
@@ -374,13 +375,17 @@ def _teams(request: HttpRequest, context: dict) -> dict:
     rows = [group_row(team.name, groups[team.pk], key=f"team:{team.pk}") for team in teams]
     taking_part = [row for row in rows if row["enrolled"] > 0 or row["epa_completed"] > 0]
     not_taking_part = [row["label"] for row in rows if row["enrolled"] == 0 and row["epa_completed"] == 0]
+    page = Paginator(taking_part, GROUPS_PER_PAGE).get_page(request.GET.get("page"))
+    shown = list(page.object_list)
     return {
         "source": "live",
-        "team_rows": taking_part,
+        "team_rows": shown,
+        "team_page": page,
+        "taking_part_count": len(taking_part),
         "not_taking_part": not_taking_part,
         "team_count": len(teams),
-        "figures": {"chart-teams": teams_figure(taking_part)} if taking_part else {},
-        "has_charts": bool(taking_part),
+        "figures": {"chart-teams": teams_figure(shown)} if shown else {},
+        "has_charts": bool(shown),
     }
 
 
@@ -399,7 +404,7 @@ def dashboard_coaching(request: HttpRequest) -> HttpResponse:
 
 
 def _coaching(request: HttpRequest, context: dict) -> dict:
-    """Return the coaching page's body: per cohort and per coach, with the share at risk today (live)."""
+    """Return the coaching page's body: per cohort (25 a page) and per coach (50 a page, ``?coach_page=``), with the share at risk today (live)."""
     filters = context["filters"]
     live = metrics.live_metrics(filters)
     shown = cohort_page(request, filters, live=live)
@@ -424,6 +429,8 @@ def _coaching(request: HttpRequest, context: dict) -> dict:
         row["risk"] = _risk_cell(risk["by_coach"] if risk else None, cid)
         if row["enrolled"] or cid != metrics.NO_COACH:
             coach_rows.append(row)
+    coach_page = Paginator(coach_rows, GROUPS_PER_PAGE).get_page(request.GET.get("coach_page"))
+    coach_count, coach_rows = len(coach_rows), list(coach_page.object_list)
     overall = summary["overall"]
     if overall is not None:
         overall["risk"] = ({"at_risk": risk["total"][0], "in_learning": risk["total"][1],
@@ -436,6 +443,8 @@ def _coaching(request: HttpRequest, context: dict) -> dict:
         "page": shown["page"],
         "cohort_count": shown["cohort_count"],
         "coach_rows": coach_rows,
+        "coach_page": coach_page,
+        "coach_count": coach_count,
         "risk_available": risk is not None,
         "figures": {
             "chart-coaching-cohort": per_learner_figure(cohort_rows, title="Coaching hours per learner by cohort",

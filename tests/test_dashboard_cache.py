@@ -19,6 +19,7 @@ from tests import factories
 DASHBOARD = reverse("outcomes:dashboard")
 TEAMS = reverse("outcomes:dashboard_teams")
 TRENDS = reverse("outcomes:dashboard_trends")
+COACHING = reverse("outcomes:dashboard_coaching")
 PAGES = [
     reverse(name)
     for name in (
@@ -190,3 +191,59 @@ def test_a_cache_outage_still_serves_the_page(client_for, head):
         assert response.status_code == 200
         assert response.context["cached"] is False
         assert "Data cohort 2024" in response.content.decode()
+
+
+def test_an_address_with_anything_but_page_numbers_is_built_not_cached(client_for, lead):
+    """A recompute's ``?run=`` must not end up in the cached body's links for other readers."""
+    _academy()
+    client = client_for(lead)
+    with_run = client.get(f"{DASHBOARD}?run=abc123")
+    blank_filters = client.get(f"{DASHBOARD}?standard=&cohort=&page=1")
+    again = client.get(f"{DASHBOARD}?standard=&cohort=&page=1")
+
+    assert with_run.context["cached"] is False
+    assert blank_filters.context["cached"] is False and again.context["cached"] is True
+
+
+# --- Teams and coaches: 50 a page, so the page does not grow with the academy ------------------
+
+
+def _teams_taking_part(n: int, cohort):
+    for i in range(n):
+        team = factories.TeamFactory(name=f"Team {i:03d}")
+        factories.EnrolmentFactory(cohort=cohort, learner=factories.LearnerFactory(team=team))
+
+
+def test_the_teams_page_lists_fifty_teams_a_page(client_for, head):
+    cohort = factories.CohortFactory(name="Big intake")
+    _teams_taking_part(60, cohort)
+    recompute_metrics()
+    client = client_for(head)
+
+    first = client.get(TEAMS)
+    second = client.get(f"{TEAMS}?page=2")
+
+    assert [row["label"] for row in first.context["team_rows"]] == [f"Team {i:03d}" for i in range(50)]
+    assert [row["label"] for row in second.context["team_rows"]] == [f"Team {i:03d}" for i in range(50, 60)]
+    page = first.content.decode()
+    assert "60 of 60 teams take part. Showing teams 1 to 50, by name." in page
+    assert 'href="?page=2"' in page
+
+
+def test_the_coaching_page_lists_fifty_coaches_a_page_with_its_own_page_number(client_for, head):
+    cohort = factories.CohortFactory(name="Big intake")
+    for i in range(55):
+        coach = factories.CoachFactory(full_name=f"Coach {i:03d}", email=f"coach{i:03d}@example.org")
+        factories.EnrolmentFactory(cohort=cohort, coach=coach)
+    recompute_metrics()
+    client = client_for(head)
+
+    first = client.get(COACHING)
+    second = client.get(f"{COACHING}?coach_page=2")
+
+    assert [row["label"] for row in first.context["coach_rows"]] == [f"Coach {i:03d}" for i in range(50)]
+    assert [row["label"] for row in second.context["coach_rows"]] == [f"Coach {i:03d}" for i in range(50, 55)]
+    assert second.context["cached"] is False  # another page: its own cache entry
+    assert "Showing coaches 1 to 50 of 55, by name." in first.content.decode()
+    assert 'href="?coach_page=2"' in first.content.decode()
+    assert [row["label"] for row in second.context["cohort_rows"]] == ["Big intake"]

@@ -16,8 +16,12 @@ def elided_pages(page: Page) -> list:
 
 
 @register.simple_tag(takes_context=True)
-def page_url(context, number) -> str:
-    """Return ``?…&page=<number>``: the current query string (e.g. a search) with the page set."""
+def page_url(context, number, param: str = "page") -> str:
+    """Return ``?…&<param>=<number>``: the current query string (e.g. a search) with the page set.
+
+    ``param`` is the page's parameter (``page`` by default; a second list on the same page
+    uses its own, e.g. ``coach_page``).
+    """
     query = context["request"].GET.copy()
-    query["page"] = number
+    query[param or "page"] = number
     return f"?{query.urlencode()}"
