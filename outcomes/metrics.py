@@ -623,7 +623,7 @@ def _decimal_hours(value: float) -> Decimal:
 
 
 def _snapshot(cohort_id: int | None, row, rates: dict, now) -> CohortMetrics:
-    return CohortMetrics(
+    snapshot = CohortMetrics(
         key=key_for(cohort_id),
         cohort_id=cohort_id,
         **{name: int(row[name]) for name in COUNT_FIELDS},
@@ -631,6 +631,29 @@ def _snapshot(cohort_id: int | None, row, rates: dict, now) -> CohortMetrics:
         rates=rates,
         computed_at=now,
     )
+    snapshot.fingerprint = fingerprint(snapshot)
+    return snapshot
+
+
+def fingerprint(snapshot: CohortMetrics) -> str:
+    """Return a digest (32 hex characters) of what a snapshot shows: cohort, counts, hours and rates.
+
+    Equal fingerprints mean equal figures, so the job does not rewrite a stored snapshot
+    whose fingerprint is unchanged (``recompute_metrics``); ``computed_at`` is not part of
+    it. The digest is of the values' pickle (fast, and exact for floats): it is only ever
+    compared, never unpickled. A new Python version may pickle differently, which only
+    makes the next run rewrite every snapshot once.
+    """
+    import hashlib
+    import pickle  # nosec B403 - dumps only, to digest our own values; nothing is unpickled
+
+    shown = (
+        snapshot.cohort_id,
+        tuple(getattr(snapshot, name) for name in COUNT_FIELDS),
+        tuple(str(getattr(snapshot, name)) for name in HOUR_FIELDS),
+        snapshot.rates,
+    )
+    return hashlib.blake2b(pickle.dumps(shown, protocol=5), digest_size=16).hexdigest()
 
 
 @transaction.atomic
@@ -648,7 +671,9 @@ def recompute_metrics(*, cohort_id: int | None = None) -> list[CohortMetrics]:
     PostgreSQL), so two recomputes never interleave and overwrite the ``all`` row with a
     stale sum. The query count does not grow with the number of cohorts: one query per
     table (read with ``COPY … TO STDOUT`` into pandas on PostgreSQL, ``_read_frame``),
-    one for benchmarks, the upsert (``_upsert``: ``bulk_create`` with ``update_conflicts``
+    one for benchmarks, one for the stored snapshots' fingerprints (``fingerprint``: only
+    the snapshots whose figures changed, and the ``all`` row, are written), the upsert
+    (``_upsert``: ``bulk_create`` with ``update_conflicts``
     on ``key`` for a few rows; on PostgreSQL at scale ``COPY`` and one ``INSERT … ON
     CONFLICT DO UPDATE`` that skips unchanged rows), one delete and one read-back of the
     ids and ``computed_at`` (the returned snapshots do not have their cohort loaded).
@@ -705,7 +730,13 @@ def recompute_metrics(*, cohort_id: int | None = None) -> list[CohortMetrics]:
         # Deleting a cohort cascades to its snapshot; this catches any row left behind
         # without sending a list of every key to the database.
         CohortMetrics.objects.filter(cohort__isnull=False).exclude(cohort__in=Cohort.objects.values("id")).delete()
-    _upsert(snapshots)
+    # Write only what changed (and the all row, whose computed_at is the time of the run):
+    # an unchanged snapshot is neither sent nor rewritten.
+    known = CohortMetrics.objects.order_by()
+    if cohort_id is not None:
+        known = known.filter(key__in=keys)
+    fingerprints = dict(known.values_list("key", "fingerprint"))
+    _upsert([s for s in snapshots if s.key == ALL_KEY or fingerprints.get(s.key) != s.fingerprint])
     bump_generation()  # cached dashboard pages of the previous generation are no longer used
     # Read back only what the database decided (id, and computed_at, which an unchanged row
     # keeps): one light query instead of loading every snapshot and its cohort again.
@@ -740,7 +771,7 @@ def _upsert(snapshots: list[CohortMetrics]) -> None:
     from django.db import connection
 
     if connection.vendor != "postgresql" or len(snapshots) < COPY_UPSERT_MIN:
-        update_fields = ["cohort", *COUNT_FIELDS, *HOUR_FIELDS, "rates", "computed_at"]
+        update_fields = ["cohort", *COUNT_FIELDS, *HOUR_FIELDS, "rates", "fingerprint", "computed_at"]
         CohortMetrics.objects.bulk_create(
             snapshots, update_conflicts=True, unique_fields=["key"], update_fields=update_fields
         )
@@ -748,8 +779,8 @@ def _upsert(snapshots: list[CohortMetrics]) -> None:
     import json
 
     table = CohortMetrics._meta.db_table
-    columns = ["key", "cohort_id", *COUNT_FIELDS, *HOUR_FIELDS, "rates", "computed_at"]
-    compared = ["cohort_id", *COUNT_FIELDS, *HOUR_FIELDS, "rates"]
+    columns = ["key", "cohort_id", *COUNT_FIELDS, *HOUR_FIELDS, "rates", "fingerprint", "computed_at"]
+    compared = ["cohort_id", *COUNT_FIELDS, *HOUR_FIELDS, "rates", "fingerprint"]
     names = ", ".join(columns)
     # Table and column names come from the model's metadata and constants above, never from
     # input; the only value (ALL_KEY) is passed as a parameter.
@@ -761,7 +792,7 @@ def _upsert(snapshots: list[CohortMetrics]) -> None:
             for s in snapshots:
                 copy.write_row(
                     (s.key, s.cohort_id, *(getattr(s, n) for n in (*COUNT_FIELDS, *HOUR_FIELDS)),
-                     json.dumps(s.rates), s.computed_at)
+                     json.dumps(s.rates), s.fingerprint, s.computed_at)
                 )
         cursor.execute(
             f"INSERT INTO {table} ({names}) SELECT {names} FROM metrics_upsert "  # nosec B608

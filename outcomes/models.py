@@ -200,6 +200,10 @@ class CohortMetrics(models.Model):
     otj_hours_logged = models.DecimalField(max_digits=12, decimal_places=2, default=0)
     otj_hours_planned = models.DecimalField(max_digits=12, decimal_places=2, default=0)
     rates = models.JSONField(default=dict)
+    fingerprint = models.CharField(
+        max_length=32, blank=True, default="",
+        help_text="Digest of the figures (outcomes.metrics.fingerprint): unchanged snapshots are not rewritten.",
+    )
     computed_at = models.DateTimeField()
 
     class Meta:

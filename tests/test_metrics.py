@@ -359,8 +359,9 @@ def test_the_job_query_count_does_not_grow_with_cohorts(django_assert_max_num_qu
     """Queries, whatever the number of cohorts (SQLite; the savepoint pair comes from the test's transaction):
 
     savepoint; lock the all row; cohorts; enrolments; results; sessions summed per cohort;
-    other off-the-job training summed per cohort; benchmarks; delete stale snapshots; upsert;
-    bump the dashboard generation; read back; release savepoint.
+    other off-the-job training summed per cohort; benchmarks; delete stale snapshots; the
+    stored fingerprints; upsert of what changed; bump the dashboard generation; read back;
+    release savepoint.
     """
 
     def job_queries(n_cohorts: int) -> int:
@@ -376,8 +377,8 @@ def test_the_job_query_count_does_not_grow_with_cohorts(django_assert_max_num_qu
         return len(queries)
 
     recompute_metrics()  # the first run creates snapshots; later runs are measured
-    assert job_queries(2) == job_queries(20) == 13  # … and the dashboard generation's bump
-    with django_assert_max_num_queries(13):
+    assert job_queries(2) == job_queries(20) == 14
+    with django_assert_max_num_queries(14):
         recompute_metrics()
 
 
@@ -547,3 +548,27 @@ def test_the_copy_upsert_writes_the_same_rows_and_leaves_unchanged_cohorts_alone
     changed = CohortMetrics.objects.get(key=f"cohort:{other.pk}")
     assert changed.enrolled == rows[f"cohort:{other.pk}"].enrolled == 2
     assert changed.computed_at > after[f"cohort:{other.pk}"]
+
+
+def test_only_changed_snapshots_and_the_all_row_are_rewritten():
+    """A second run with nothing changed rewrites only the all row; a change rewrites its cohort too."""
+    first = build_main_cohort()
+    second = f.CohortFactory(name="Second cohort")
+    make_enrolment(second, status="active")
+    recompute_metrics()
+    before = dict(CohortMetrics.objects.values_list("key", "computed_at"))
+    fingerprints = dict(CohortMetrics.objects.values_list("key", "fingerprint"))
+
+    recompute_metrics()
+    after = dict(CohortMetrics.objects.values_list("key", "computed_at"))
+    assert after["all"] > before["all"]
+    assert after[f"cohort:{first.pk}"] == before[f"cohort:{first.pk}"]
+    assert after[f"cohort:{second.pk}"] == before[f"cohort:{second.pk}"]
+
+    make_enrolment(second, status="active")
+    recompute_metrics()
+    changed = CohortMetrics.objects.get(key=f"cohort:{second.pk}")
+    assert changed.enrolled == 2
+    assert changed.computed_at > after[f"cohort:{second.pk}"]
+    assert changed.fingerprint != fingerprints[f"cohort:{second.pk}"] and len(changed.fingerprint) == 32
+    assert CohortMetrics.objects.get(key=f"cohort:{first.pk}").computed_at == before[f"cohort:{first.pk}"]
