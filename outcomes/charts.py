@@ -85,6 +85,42 @@ def _rate(row: dict, measure: str) -> RateView:
     return value if isinstance(value, RateView) else rate_view(measure, value)
 
 
+def _interval_error(rates: list[RateView]) -> dict:
+    """Return plotly error bars from each rate to its 95% Wilson bounds, in percentage points.
+
+    For ``error_y`` (vertical charts) or ``error_x`` (the forest plot); a bound that is not
+    known draws no bar on that side.
+    """
+    return {
+        "type": "data",
+        "symmetric": False,
+        "array": [round(((r.ci_high if r.ci_high is not None else r.rate) - r.rate) * 100, 2) for r in rates],
+        "arrayminus": [round((r.rate - (r.ci_low if r.ci_low is not None else r.rate)) * 100, 2) for r in rates],
+        "color": RATE_COLOUR,
+        "thickness": 2,
+        "width": 6,
+    }
+
+
+def _rate_trace(shown: list[tuple[str, RateView]], *, name: str, symbol: str, horizontal: bool = False) -> dict:
+    """Return the markers trace of ``(label, rate)`` pairs: rate in %, 95% interval bars, counts on hover.
+
+    Labels go on the x axis, or on the y axis with ``horizontal`` (the forest plot).
+    """
+    labels, values = ("y", "x") if horizontal else ("x", "y")
+    return _trace(
+        "scatter",
+        name=name,
+        **{labels: [label for label, _ in shown], values: [round(rate.rate * 100, 2) for _, rate in shown]},
+        mode="markers",
+        marker={"color": RATE_COLOUR, "size": 11, "symbol": symbol},
+        **{f"error_{values}": _interval_error([rate for _, rate in shown])},
+        customdata=[[rate.numerator, rate.denominator, rate.ci_text] for _, rate in shown],
+        hovertemplate=f"%{{{labels}}}<br>%{{{values}:.1f}}% (%{{customdata[0]}} of %{{customdata[1]}})<br>"
+                      "95% interval %{customdata[2]}<extra></extra>",
+    )
+
+
 def grade_distribution_figure(rows: list[dict]) -> dict:
     """Return a stacked bar chart of first-attempt EPA grades per cohort.
 
@@ -131,27 +167,7 @@ def rate_interval_figure(rows: list[dict], measure: str) -> dict:
         xaxis={"title": {"text": "Cohort"}, "automargin": True, "type": "category"},
         yaxis={"title": {"text": f"{label} (%)"}, "range": [0, 100], "ticksuffix": "%"},
     ))
-    fig.add_trace(_trace("scatter", 
-        name="Cohort rate (95% interval)",
-        x=names,
-        y=[round(rate.rate * 100, 2) for _, rate in shown],
-        mode="markers",
-        marker={"color": RATE_COLOUR, "size": 11, "symbol": "circle"},
-        error_y={
-            "type": "data",
-            "symmetric": False,
-            "array": [round(((rate.ci_high if rate.ci_high is not None else rate.rate) - rate.rate) * 100, 2)
-                      for _, rate in shown],
-            "arrayminus": [round((rate.rate - (rate.ci_low if rate.ci_low is not None else rate.rate)) * 100, 2)
-                           for _, rate in shown],
-            "color": RATE_COLOUR,
-            "thickness": 2,
-            "width": 6,
-        },
-        customdata=[[rate.numerator, rate.denominator, rate.ci_text] for _, rate in shown],
-        hovertemplate="%{x}<br>%{y:.1f}% (%{customdata[0]} of %{customdata[1]})<br>"
-                      "95% interval %{customdata[2]}<extra></extra>",
-    ))
+    fig.add_trace(_rate_trace(shown, name="Cohort rate (95% interval)", symbol="circle"))
     benchmarked = [(name, rate) for name, rate in shown if rate.benchmark_rate is not None]
     how, reference = national_reference([rate for _, rate in shown])
     note = ""
@@ -252,27 +268,7 @@ def forest_figure(rows: list[dict], measure: str) -> dict:
         height=max(320, 60 + 34 * len(names)),
         margin={"t": 60, "r": 20, "b": 80, "l": 20},
     ))
-    fig.add_trace(_trace("scatter", 
-        name="Rate (95% interval)",
-        y=names,
-        x=[round(rate.rate * 100, 2) for _, rate in shown],
-        mode="markers",
-        marker={"color": RATE_COLOUR, "size": 11, "symbol": "square"},
-        error_x={
-            "type": "data",
-            "symmetric": False,
-            "array": [round(((rate.ci_high if rate.ci_high is not None else rate.rate) - rate.rate) * 100, 2)
-                      for _, rate in shown],
-            "arrayminus": [round((rate.rate - (rate.ci_low if rate.ci_low is not None else rate.rate)) * 100, 2)
-                           for _, rate in shown],
-            "color": RATE_COLOUR,
-            "thickness": 2,
-            "width": 6,
-        },
-        customdata=[[rate.numerator, rate.denominator, rate.ci_text] for _, rate in shown],
-        hovertemplate="%{y}<br>%{x:.1f}% (%{customdata[0]} of %{customdata[1]})<br>"
-                      "95% interval %{customdata[2]}<extra></extra>",
-    ))
+    fig.add_trace(_rate_trace(shown, name="Rate (95% interval)", symbol="square", horizontal=True))
     benchmarked = [(name, rate) for name, rate in shown if rate.benchmark_rate is not None]
     if benchmarked:
         fig.add_trace(_trace("scatter", 
@@ -360,13 +356,7 @@ def share_over_time_figure(rows: list[dict], measure: str = DISTINCTION_MERIT_SH
         mode="markers+lines",
         line={"color": RATE_COLOUR, "width": 1, "dash": "dot"},
         marker={"color": RATE_COLOUR, "size": 11},
-        error_y={
-            "type": "data",
-            "symmetric": False,
-            "array": [round((rate.ci_high - rate.rate) * 100, 2) for _, rate in shown],
-            "arrayminus": [round((rate.rate - rate.ci_low) * 100, 2) for _, rate in shown],
-            "color": RATE_COLOUR,
-        },
+        error_y=_interval_error([rate for _, rate in shown]),
         customdata=[[row["label"], rate.numerator, rate.denominator] for row, rate in shown],
         hovertemplate="%{customdata[0]}<br>%{y:.1f}% (%{customdata[1]} of %{customdata[2]})<extra></extra>",
     ))
