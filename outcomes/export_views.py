@@ -171,58 +171,26 @@ def _trends_page(filters) -> tuple[dict, dict]:
 
 
 def _teams_page(filters) -> tuple[dict, dict]:
-    from academy.models import Team
-
-    from . import metrics
+    from . import groups, metrics
     from .charts import teams_figure
-    from .presentation import group_row
 
-    live = metrics.live_metrics(filters)
-    teams = list(Team.objects.order_by("name"))
-    if filters.team_id is not None:
-        teams = [t for t in teams if t.pk == filters.team_id]
-    groups = metrics.group_snapshots(live["frames"], by="team_id", ids=[t.pk for t in teams],
-                                     benchmarks=live["benchmarks"])
-    rows = [group_row(team.name, groups[team.pk], key=f"team:{team.pk}") for team in teams]
+    rows = groups.team_rows(filters, metrics.live_metrics(filters))
     taking_part = [row for row in rows if row["enrolled"] > 0 or row["epa_completed"] > 0]
     table = _group_table("teams", "Enrolments and results by team", "Team", taking_part)
     return {table.name: table}, ({"chart-teams": teams_figure(taking_part)} if taking_part else {})
 
 
 def _coaching_page(filters) -> tuple[dict, dict]:
-    from academy.models import User
-
-    from . import metrics
+    from . import groups, metrics
     from .charts import per_learner_figure
-    from .presentation import dashboard_summary, group_row
+    from .presentation import dashboard_summary
 
     live = metrics.live_metrics(filters)
     cohort_rows = dashboard_summary(live["snapshots"])["cohorts"]
-    coaches = list(User.objects.filter(role=User.Role.COACH).order_by("full_name", "email"))
-    if filters.coach_id is not None:
-        coaches = [c for c in coaches if c.pk == filters.coach_id]
-    ids = [c.pk for c in coaches]
-    names = {c.pk: str(c) for c in coaches}
-    if filters.coach_id is None and live["frames"]["enrolments"]["coach_id"].isna().any():
-        ids.append(metrics.NO_COACH)
-        names[metrics.NO_COACH] = "No coach assigned"
-    groups = metrics.group_snapshots(live["frames"], by="coach_id", ids=ids, benchmarks=live["benchmarks"])
     risk = metrics.at_risk_counts(filters)
-
-    def cell(counts, key):
-        if counts is None:
-            return None
-        at_risk, in_learning = counts.get(key, (0, 0))
-        return {"at_risk": at_risk, "in_learning": in_learning}
-
     for row in cohort_rows:
-        row["risk"] = cell(risk["by_cohort"] if risk else None, row["cohort"].pk)
-    coach_rows = []
-    for cid in ids:
-        row = group_row(names[cid], groups[cid], key=f"coach:{cid}")
-        row["risk"] = cell(risk["by_coach"] if risk else None, cid)
-        if row["enrolled"] or cid != metrics.NO_COACH:
-            coach_rows.append(row)
+        row["risk"] = groups.risk_cell(risk["by_cohort"] if risk else None, row["cohort"].pk)
+    coach_rows = groups.coach_rows(filters, live, risk)
     tables = {
         "coaching-cohorts": _group_table("coaching-cohorts", "Coaching by cohort", "Cohort", cohort_rows, risk=True),
         "coaching-coaches": _group_table("coaching-coaches", "Coaching by coach", "Coach", coach_rows, risk=True),

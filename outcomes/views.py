@@ -27,10 +27,9 @@ from django.views.decorators.http import require_POST
 
 from academy.audit import Action, record
 from academy.decorators import perm_required
-from academy.models import Team, User
 from cohorts.models import Standard
 
-from . import dashboard_cache, metrics
+from . import dashboard_cache, groups, metrics
 from .benchmarking import load_benchmarks
 from .charts import (
     dashboard_figures,
@@ -366,13 +365,7 @@ def dashboard_teams(request: HttpRequest) -> HttpResponse:
 def _teams(request: HttpRequest, context: dict) -> dict:
     """Return the teams page's body: 50 teams taking part a page (``?page=``), the others by name, and the chart (live)."""
     filters = context["filters"]
-    live = metrics.live_metrics(filters)
-    teams = list(Team.objects.order_by("name"))
-    if filters.team_id is not None:
-        teams = [t for t in teams if t.pk == filters.team_id]
-    groups = metrics.group_snapshots(live["frames"], by="team_id", ids=[t.pk for t in teams],
-                                     benchmarks=live["benchmarks"])
-    rows = [group_row(team.name, groups[team.pk], key=f"team:{team.pk}") for team in teams]
+    rows = groups.team_rows(filters, metrics.live_metrics(filters))
     taking_part = [row for row in rows if row["enrolled"] > 0 or row["epa_completed"] > 0]
     not_taking_part = [row["label"] for row in rows if row["enrolled"] == 0 and row["epa_completed"] == 0]
     page = Paginator(taking_part, GROUPS_PER_PAGE).get_page(request.GET.get("page"))
@@ -383,18 +376,10 @@ def _teams(request: HttpRequest, context: dict) -> dict:
         "team_page": page,
         "taking_part_count": len(taking_part),
         "not_taking_part": not_taking_part,
-        "team_count": len(teams),
+        "team_count": len(rows),
         "figures": {"chart-teams": teams_figure(shown)} if shown else {},
         "has_charts": bool(shown),
     }
-
-
-def _risk_cell(counts: dict | None, key) -> dict | None:
-    """Return ``{"at_risk", "in_learning", "share"}`` for one group, or ``None`` without risk data."""
-    if counts is None:
-        return None
-    at_risk, in_learning = counts.get(key, (0, 0))
-    return {"at_risk": at_risk, "in_learning": in_learning, "share": at_risk / in_learning if in_learning else None}
 
 
 @perm_required("academy.view_dashboard")
@@ -409,26 +394,11 @@ def _coaching(request: HttpRequest, context: dict) -> dict:
     live = metrics.live_metrics(filters)
     shown = cohort_page(request, filters, live=live)
     summary = shown["summary"]
-    coaches = list(User.objects.filter(role=User.Role.COACH).order_by("full_name", "email"))
-    if filters.coach_id is not None:
-        coaches = [c for c in coaches if c.pk == filters.coach_id]
-    enrolments = live["frames"]["enrolments"]
-    ids = [c.pk for c in coaches]
-    names = {c.pk: str(c) for c in coaches}
-    if filters.coach_id is None and enrolments["coach_id"].isna().any():
-        ids.append(metrics.NO_COACH)
-        names[metrics.NO_COACH] = "No coach assigned"
-    groups = metrics.group_snapshots(live["frames"], by="coach_id", ids=ids, benchmarks=live["benchmarks"])
     risk = metrics.at_risk_counts(filters)
     cohort_rows = summary["cohorts"]
     for row in cohort_rows:
-        row["risk"] = _risk_cell(risk["by_cohort"] if risk else None, row["cohort"].pk)
-    coach_rows = []
-    for cid in ids:
-        row = group_row(names[cid], groups[cid], key=f"coach:{cid}")
-        row["risk"] = _risk_cell(risk["by_coach"] if risk else None, cid)
-        if row["enrolled"] or cid != metrics.NO_COACH:
-            coach_rows.append(row)
+        row["risk"] = groups.risk_cell(risk["by_cohort"] if risk else None, row["cohort"].pk)
+    coach_rows = groups.coach_rows(filters, live, risk)
     coach_page = Paginator(coach_rows, GROUPS_PER_PAGE).get_page(request.GET.get("coach_page"))
     coach_count, coach_rows = len(coach_rows), list(coach_page.object_list)
     overall = summary["overall"]
