@@ -59,17 +59,23 @@ def coaches_enrolment(user, enrolment):
 
 
 @rules.predicate
-def may_change_session(user, session):
-    """Its coach for 14 days after logging it, then only a lead (``learners.coaching.can_change_session``)."""
-    from learners.coaching import can_change_session
+def may_change_record(user, record):
+    """Who logged it (a session's coach), for 14 days after logging it, then only a lead.
 
-    return session is not None and can_change_session(user, session)
+    ``record`` is a coaching session, progress review or off-the-job activity
+    (``learners.coaching.can_change_record``).
+    """
+    from learners.coaching import can_change_record
+
+    return record is not None and can_change_record(user, record)
 
 
 rules.add_perm("academy.view_coach_home", is_coach)
 rules.add_perm("academy.view_risk", is_lead | is_head_of_data)
 rules.add_perm("learners.coach_enrolment", is_lead | coaches_enrolment)
-rules.add_perm("learners.edit_session", is_lead | may_change_session)
+rules.add_perm("learners.edit_session", is_lead | may_change_record)
+rules.add_perm("learners.edit_review", is_lead | may_change_record)
+rules.add_perm("learners.edit_activity", is_lead | may_change_record)
 
 # Privacy (issue 7) ---------------------------------------------------------------------
 
@@ -90,6 +96,19 @@ def may_read_session_notes(user, session):
 # Coaching notes: only the learner's coach, leads and the learner (template filter
 # ``learner_privacy.session_notes``; subject access is for leads only).
 rules.add_perm("learners.view_session_notes", is_lead | may_read_session_notes)
+
+
+@rules.predicate
+def may_read_review_notes(user, review):
+    """The coach of the review's enrolment (leads via ``is_lead``); ``review`` is a ``ProgressReview``."""
+    if review is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    return bool(getattr(user, "is_coach", False)) and review.enrolment.coach_id == user.pk
+
+
+# Progress-review notes: only the learner's coach and leads (template filter
+# ``learner_privacy.review_notes``), as for coaching notes.
+rules.add_perm("learners.view_review_notes", is_lead | may_read_review_notes)
 rules.add_perm("academy.view_subject_access", is_lead)
 rules.add_perm("academy.erase_learner", is_lead)
 rules.add_perm("academy.view_audit_log", is_lead)

@@ -61,7 +61,28 @@ class ReviewForm(forms.Form):
     )
     agreed_actions = forms.CharField(label="Agreed actions", required=False, widget=forms.Textarea(attrs={"rows": 4}))
     rag = forms.ChoiceField(label="RAG rating", choices=ProgressReview.Rag.choices, widget=forms.RadioSelect)
-    notes = forms.CharField(label="Notes", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    notes = forms.CharField(label="Notes", required=False, widget=forms.Textarea(attrs={"rows": 3}),
+                            help_text="Only the learner's coach and apprenticeship leads can read these.")
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def service_values(self) -> dict:
+        """Return the cleaned data as ``learners.coaching.record_review``/``edit_review`` take it."""
+        data = self.cleaned_data
+        attendees = set(data["attendees"])
+        return {
+            "date": data["date"], "rag": data["rag"], "learner_attended": "learner" in attendees,
+            "line_manager_attended": "line_manager" in attendees, "coach_attended": "coach" in attendees,
+            "agreed_actions": data["agreed_actions"], "notes": data["notes"],
+        }
+
+    @classmethod
+    def initial_for(cls, review: ProgressReview) -> dict:
+        """Return the form's initial data for editing ``review``."""
+        attendees = [name for name, attended in (("learner", review.learner_attended),
+                                                  ("line_manager", review.line_manager_attended),
+                                                  ("coach", review.coach_attended)) if attended]
+        return {"date": review.date, "attendees": attendees, "agreed_actions": review.agreed_actions,
+                "rag": review.rag, "notes": review.notes, "version": review.version}
 
 
 class ActivityForm(forms.Form):
@@ -74,6 +95,13 @@ class ActivityForm(forms.Form):
         widget=forms.NumberInput(attrs={"class": "govuk-input--width-4", "step": "0.25"}),
     )
     description = forms.CharField(label="Description", max_length=255, required=False)
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    @classmethod
+    def initial_for(cls, activity: OffTheJobActivity) -> dict:
+        """Return the form's initial data for editing ``activity``."""
+        return {"date": activity.date, "category": activity.category, "hours": activity.hours,
+                "description": activity.description, "version": activity.version}
 
 
 class RiskFilterForm(forms.Form):

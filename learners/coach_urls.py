@@ -13,4 +13,8 @@ urlpatterns = [
     path("enrolments/<int:enrolment_pk>/training/new/", views.activity_create, name="activity_create"),
     path("sessions/<int:session_pk>/edit/", views.session_edit, name="session_edit"),
     path("sessions/<int:session_pk>/delete/", views.session_delete, name="session_delete"),
+    path("reviews/<int:review_pk>/edit/", views.review_edit, name="review_edit"),
+    path("reviews/<int:review_pk>/delete/", views.review_delete, name="review_delete"),
+    path("training/<int:activity_pk>/edit/", views.activity_edit, name="activity_edit"),
+    path("training/<int:activity_pk>/delete/", views.activity_delete, name="activity_delete"),
 ]

@@ -23,7 +23,7 @@ from academy.rules import visible_enrolments
 from cohorts.models import Enrolment
 from learners import coaching, funding_rules, risk
 from learners.coach_forms import ActivityForm, ReviewForm, RiskFilterForm, SessionForm, apply_service_errors
-from learners.models import CoachingSession
+from learners.models import CoachingSession, OffTheJobActivity, ProgressReview
 
 RISK_PAGE_SIZE = 50
 COLUMNS = (
@@ -142,10 +142,7 @@ def enrolment_record(request: HttpRequest, enrolment_pk: int) -> HttpResponse:
     enrolment = _enrolment_for(request, enrolment_pk)
     today = timezone.localdate()
     figures = risk.learner_risks(Enrolment.objects.filter(pk=enrolment.pk), today=today)[0]
-    sessions = list(enrolment.coaching_sessions.select_related("coach").order_by("-date", "-id"))
-    for session in sessions:
-        session.enrolment = enrolment
-        session.can_change = coaching.can_change_session(request.user, session)
+    sessions = _changeable(request, enrolment, enrolment.coaching_sessions.select_related("coach").order_by("-date", "-id"))
     otj_minimum = funding_rules.otj_minimum(
         start_date=enrolment.start_date,
         planned_end_date=enrolment.planned_end_date,
@@ -159,13 +156,22 @@ def enrolment_record(request: HttpRequest, enrolment_pk: int) -> HttpResponse:
         "learner": enrolment.learner,
         "figures": figures,
         "sessions": sessions,
-        "reviews": enrolment.progress_reviews.select_related("recorded_by").order_by("-date", "-id"),
-        "activities": enrolment.otj_activities.select_related("recorded_by").order_by("-date", "-id"),
+        "reviews": _changeable(request, enrolment, enrolment.progress_reviews.order_by("-date", "-id")),
+        "activities": _changeable(request, enrolment, enrolment.otj_activities.order_by("-date", "-id")),
         "otj_minimum": otj_minimum,
         "review_interval": funding_rules.review_interval(start_date=enrolment.start_date),
         "minimum_duration": funding_rules.minimum_duration(start_date=enrolment.start_date),
         "today": today,
     })
+
+
+def _changeable(request: HttpRequest, enrolment: Enrolment, records) -> list:
+    """Return ``records`` of ``enrolment`` (sessions, reviews or activities) each with ``can_change`` for this user."""
+    records = list(records)
+    for record in records:
+        record.enrolment = enrolment
+        record.can_change = coaching.can_change_record(request.user, record)
+    return records
 
 
 def _form_page(request, *, form, enrolment, title, button, next_url, extra=None):
@@ -210,65 +216,94 @@ def session_create(request: HttpRequest, enrolment_pk: int) -> HttpResponse:
                       button="Save session", next_url=next_url)
 
 
-def _session_for(request: HttpRequest, pk: int) -> CoachingSession:
-    """Return session ``pk`` if it is on an enrolment the user may see (else 404) and they may change it (else 403)."""
-    session = get_object_or_404(
-        CoachingSession.objects.select_related("enrolment__learner", "enrolment__cohort", "coach").filter(
+def _record_for(request: HttpRequest, model, pk: int, perm: str, what: str):
+    """Return the ``model`` row ``pk`` (a session, review or activity) if it is on an enrolment the user may see.
+
+    404 otherwise; 403 (``PermissionDenied``) when the user may see it but not change it
+    (``perm``: only a lead after 14 days).
+    """
+    record = get_object_or_404(
+        model.objects.select_related("enrolment__learner", "enrolment__cohort").filter(
             enrolment__in=visible_enrolments(request.user)
         ),
         pk=pk,
     )
-    if not request.user.has_perm("learners.edit_session", session):
-        raise PermissionDenied("Only a lead can change a session more than 14 days after it was logged.")
-    return session
+    if not request.user.has_perm(perm, record):
+        raise PermissionDenied(f"Only a lead can change {what} more than 14 days after it was logged.")
+    return record
+
+
+def _edit_record(request: HttpRequest, record, *, form_class, initial: dict, values, edit, title: str, what: str,
+                 done: str) -> HttpResponse:
+    """Show and handle the edit form of ``record``: ``edit(values(form), expected_version)`` on a valid POST.
+
+    Service errors go by their fields; a stale edit keeps the user's input and says so.
+    """
+    enrolment = record.enrolment
+    next_url = _next_url(request, enrolment)
+    if request.method == "POST":
+        form = form_class(request.POST)
+        if form.is_valid():
+            try:
+                edit(values(form), form.cleaned_data["version"] or record.version)
+            except ValidationError as error:
+                apply_service_errors(form, error)
+            except StaleEdit:
+                form.add_error(None, f"Someone else changed this {what} after you opened it. "
+                                     "Reload the page to see their changes, then make yours again.")
+            else:
+                messages.success(request, done)
+                return redirect(next_url)
+    else:
+        form = form_class(initial=initial)
+    return _form_page(request, form=form, enrolment=enrolment, title=title, button="Save changes",
+                      next_url=next_url, extra={"record": record})
+
+
+def _delete_record(request: HttpRequest, record, *, delete, heading: str, summary: str, button: str,
+                   done: str) -> HttpResponse:
+    """Show the confirmation page of deleting ``record`` (GET) or ``delete()`` it (POST)."""
+    enrolment = record.enrolment
+    if request.method == "POST":
+        delete()
+        messages.success(request, done)
+        return redirect(_next_url(request, enrolment))
+    return render(request, "coach/record_confirm_delete.html", {
+        "record": record, "enrolment": enrolment, "learner": enrolment.learner, "heading": heading,
+        "summary": summary, "button": button, "next": _next_url(request, enrolment),
+    })
 
 
 @perm_required("academy.view_learner_list")
 def session_edit(request: HttpRequest, session_pk: int) -> HttpResponse:
     """Edit a session: its coach for 14 days after logging it, then only a lead; stale edits are refused."""
-    session = _session_for(request, session_pk)
-    enrolment = session.enrolment
-    next_url = _next_url(request, enrolment)
-    if request.method == "POST":
-        form = SessionForm(request.POST)
-        if form.is_valid():
-            data = {k: v for k, v in form.cleaned_data.items() if k != "version"}
-            try:
-                coaching.edit_session(
-                    session=session, by=request.user,
-                    expected_version=form.cleaned_data["version"] or session.version, **data,
-                )
-            except ValidationError as error:
-                apply_service_errors(form, error)
-            except StaleEdit:
-                form.add_error(None, "Someone else changed this session after you opened it. "
-                                     "Reload the page to see their changes, then make yours again.")
-            else:
-                messages.success(request, "Session updated.")
-                return redirect(next_url)
-    else:
-        form = SessionForm(initial={
+    session = _record_for(request, CoachingSession, session_pk, "learners.edit_session", "a session")
+    return _edit_record(
+        request, session, form_class=SessionForm, title="Change a coaching session", what="session",
+        done="Session updated.",
+        initial={
             "date": session.date, "duration_minutes": session.duration_minutes, "mode": session.mode,
             "attendance": session.attendance, "otj_hours": session.otj_hours, "topics": session.topics,
             "notes": session.notes, "next_session_date": session.next_session_date, "version": session.version,
-        })
-    return _form_page(request, form=form, enrolment=enrolment, title="Change a coaching session",
-                      button="Save changes", next_url=next_url, extra={"session": session})
+        },
+        values=lambda form: {k: v for k, v in form.cleaned_data.items() if k != "version"},
+        edit=lambda values, version: coaching.edit_session(
+            session=session, by=request.user, expected_version=version, **values),
+    )
 
 
 @perm_required("academy.view_learner_list")
 def session_delete(request: HttpRequest, session_pk: int) -> HttpResponse:
     """Delete a session after confirmation (GET: confirm page; POST: delete). Same rule as editing."""
-    session = _session_for(request, session_pk)
-    enrolment = session.enrolment
-    if request.method == "POST":
-        coaching.delete_session(session=session, by=request.user)
-        messages.success(request, f"Session on {funding_rules.uk_date(session.date)} deleted.")
-        return redirect(_next_url(request, enrolment))
-    return render(request, "coach/session_confirm_delete.html", {
-        "session": session, "enrolment": enrolment, "learner": enrolment.learner,
-        "next": _next_url(request, enrolment),
-    })
+    session = _record_for(request, CoachingSession, session_pk, "learners.edit_session", "a session")
+    day = funding_rules.uk_date(session.date)
+    return _delete_record(
+        request, session, heading=f"Delete the session on {day}?", button="Delete session",
+        summary=f"{session.duration_minutes} minutes, {session.get_mode_display().lower()}, "
+                f"{session.get_attendance_display().lower()}; {session.otj_hours.normalize():f} off-the-job hours.",
+        delete=lambda: coaching.delete_session(session=session, by=request.user),
+        done=f"Session on {day} deleted.",
+    )
 
 
 @perm_required("academy.view_learner_list")
@@ -279,23 +314,81 @@ def review_create(request: HttpRequest, enrolment_pk: int) -> HttpResponse:
     form = ReviewForm(request.POST) if request.method == "POST" else ReviewForm(initial={"date": timezone.localdate()})
 
     def save(data):
-        attendees = set(data["attendees"])
-        try:
-            coaching.record_review(
-                enrolment=enrolment, by=request.user, date=data["date"], rag=data["rag"],
-                learner_attended="learner" in attendees, line_manager_attended="line_manager" in attendees,
-                coach_attended="coach" in attendees, agreed_actions=data["agreed_actions"], notes=data["notes"],
-            )
-        except ValidationError as error:
-            if "learner_attended" in getattr(error, "error_dict", {}):
-                error.error_dict["attendees"] = error.error_dict.pop("learner_attended")
-            raise
+        with _attendees_errors():
+            coaching.record_review(enrolment=enrolment, by=request.user, **form.service_values())
 
     if _submitted(request, form, save):
         messages.success(request, f"Progress review on {funding_rules.uk_date(form.cleaned_data['date'])} recorded.")
         return redirect(next_url)
     return _form_page(request, form=form, enrolment=enrolment, title="Record a progress review",
                       button="Save review", next_url=next_url)
+
+
+class _attendees_errors:
+    """Put the service's ``learner_attended`` error on the form's ``attendees`` field (a context manager)."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, error, traceback):
+        if isinstance(error, ValidationError) and "learner_attended" in getattr(error, "error_dict", {}):
+            error.error_dict["attendees"] = error.error_dict.pop("learner_attended")
+        return False
+
+
+@perm_required("academy.view_learner_list")
+def review_edit(request: HttpRequest, review_pk: int) -> HttpResponse:
+    """Edit a progress review: who recorded it for 14 days, then only a lead; stale edits are refused."""
+    review = _record_for(request, ProgressReview, review_pk, "learners.edit_review", "a progress review")
+
+    def edit(values, version):
+        with _attendees_errors():
+            coaching.edit_review(review=review, by=request.user, expected_version=version, **values)
+
+    return _edit_record(
+        request, review, form_class=ReviewForm, initial=ReviewForm.initial_for(review),
+        values=lambda form: form.service_values(), edit=edit, title="Change a progress review",
+        what="progress review", done="Progress review updated.",
+    )
+
+
+@perm_required("academy.view_learner_list")
+def review_delete(request: HttpRequest, review_pk: int) -> HttpResponse:
+    """Delete a progress review after confirmation. Same rule as editing."""
+    review = _record_for(request, ProgressReview, review_pk, "learners.edit_review", "a progress review")
+    day = funding_rules.uk_date(review.date)
+    return _delete_record(
+        request, review, heading=f"Delete the progress review on {day}?", button="Delete review",
+        summary=f"RAG rating: {review.get_rag_display()}.",
+        delete=lambda: coaching.delete_review(review=review, by=request.user),
+        done=f"Progress review on {day} deleted.",
+    )
+
+
+@perm_required("academy.view_learner_list")
+def activity_edit(request: HttpRequest, activity_pk: int) -> HttpResponse:
+    """Edit off-the-job training: who logged it for 14 days, then only a lead; stale edits are refused."""
+    activity = _record_for(request, OffTheJobActivity, activity_pk, "learners.edit_activity", "off-the-job training")
+    return _edit_record(
+        request, activity, form_class=ActivityForm, initial=ActivityForm.initial_for(activity),
+        values=lambda form: {k: v for k, v in form.cleaned_data.items() if k != "version"},
+        edit=lambda values, version: coaching.edit_otj_activity(
+            activity=activity, by=request.user, expected_version=version, **values),
+        title="Change off-the-job training", what="training", done="Off-the-job training updated.",
+    )
+
+
+@perm_required("academy.view_learner_list")
+def activity_delete(request: HttpRequest, activity_pk: int) -> HttpResponse:
+    """Delete off-the-job training after confirmation. Same rule as editing."""
+    activity = _record_for(request, OffTheJobActivity, activity_pk, "learners.edit_activity", "off-the-job training")
+    day = funding_rules.uk_date(activity.date)
+    return _delete_record(
+        request, activity, heading=f"Delete the training on {day}?", button="Delete training",
+        summary=f"{activity.get_category_display()}, {activity.hours.normalize():f} hours.",
+        delete=lambda: coaching.delete_otj_activity(activity=activity, by=request.user),
+        done=f"Off-the-job training on {day} deleted.",
+    )
 
 
 @perm_required("academy.view_learner_list")
@@ -305,7 +398,11 @@ def activity_create(request: HttpRequest, enrolment_pk: int) -> HttpResponse:
     next_url = _next_url(request, enrolment)
     today = {"date": timezone.localdate()}
     form = ActivityForm(request.POST) if request.method == "POST" else ActivityForm(initial=today)
-    if _submitted(request, form, lambda data: coaching.log_otj_activity(enrolment=enrolment, by=request.user, **data)):
+    def save(data):
+        coaching.log_otj_activity(enrolment=enrolment, by=request.user,
+                                  **{k: v for k, v in data.items() if k != "version"})
+
+    if _submitted(request, form, save):
         messages.success(request, f"{form.cleaned_data['hours']} off-the-job hours logged.")
         return redirect(next_url)
     return _form_page(request, form=form, enrolment=enrolment, title="Log off-the-job training",

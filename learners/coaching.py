@@ -29,26 +29,70 @@ EDIT_WINDOW = dt.timedelta(days=14)
 MAX_SESSION_MINUTES = 8 * 60
 
 
-def within_edit_window(session: CoachingSession, *, now: dt.datetime | None = None) -> bool:
-    """Return whether ``session`` was logged no more than 14 days before ``now`` (exactly 14 days is inside)."""
+def within_edit_window(record, *, now: dt.datetime | None = None) -> bool:
+    """Return whether ``record`` (a session, review or activity) was logged no more than 14 days before ``now``.
+
+    Exactly 14 days is inside.
+    """
     now = now or timezone.now()
-    return now - session.created_at <= EDIT_WINDOW
+    return now - record.created_at <= EDIT_WINDOW
 
 
-def can_change_session(user, session: CoachingSession, *, now: dt.datetime | None = None) -> bool:
-    """Return whether ``user`` may edit or delete ``session``: a lead always; its coach for 14 days after logging.
+def _recorded_by_id(record) -> int | None:
+    """Return the id of the user who owns ``record``: a session's coach, or whoever recorded a review or activity."""
+    if isinstance(record, CoachingSession):
+        return record.coach_id
+    return record.recorded_by_id
 
-    The coach must also still coach the enrolment (otherwise the session is not theirs
-    to see at all).
+
+def can_change_record(user, record, *, now: dt.datetime | None = None) -> bool:
+    """Return whether ``user`` may edit or delete ``record`` (a coaching session, progress review or off-the-job activity).
+
+    A lead always; otherwise the coach who logged it, for 14 days after logging it, while
+    they still coach the enrolment (otherwise the record is not theirs to see at all).
     """
     if getattr(user, "is_lead", False):
         return True
     return (
         getattr(user, "is_coach", False)
-        and session.coach_id == user.pk
-        and session.enrolment.coach_id == user.pk
-        and within_edit_window(session, now=now)
+        and _recorded_by_id(record) == user.pk
+        and record.enrolment.coach_id == user.pk
+        and within_edit_window(record, now=now)
     )
+
+
+def can_change_session(user, session: CoachingSession, *, now: dt.datetime | None = None) -> bool:
+    """Return whether ``user`` may edit or delete ``session`` (``can_change_record``)."""
+    return can_change_record(user, session, now=now)
+
+
+def _change(record, *, by, expected_version: int, changes: dict, allowed: set[str], validate, now, what: str):
+    """Apply ``changes`` to ``record`` after ``validate(values) -> dict of normalised values``; save if current.
+
+    Raises ``PermissionDenied`` (``can_change_record``), ``TypeError`` for a field not in
+    ``allowed``, ``ValidationError`` from ``validate`` and ``StaleEdit`` when the record
+    was saved since ``expected_version`` was read. The change goes into its history.
+    """
+    if not can_change_record(by, record, now=now):
+        raise PermissionDenied(f"Only a lead can change {what} more than 14 days after it was logged.")
+    unknown = set(changes) - allowed
+    if unknown:
+        raise TypeError(f"unexpected fields for {what}: {', '.join(sorted(unknown))}")
+    values = {name: getattr(record, name) for name in allowed} | changes
+    values.update(validate(values))
+    for name, value in values.items():
+        setattr(record, name, value)
+    record._history_user = by
+    return save_if_current(record, expected_version=expected_version)
+
+
+def _remove(record, *, by, now, what: str) -> None:
+    """Delete ``record`` if ``by`` may (``can_change_record``, else ``PermissionDenied``); its history keeps ``by``."""
+    if not can_change_record(by, record, now=now):
+        raise PermissionDenied(f"Only a lead can delete {what} more than 14 days after it was logged.")
+    with transaction.atomic():
+        record._history_user = by
+        record.delete()
 
 
 def _check_enrolment_open(enrolment: Enrolment, errors: dict, what: str) -> None:
@@ -186,22 +230,16 @@ def edit_session(
     ``academy.concurrency.StaleEdit`` when someone saved the session since
     ``expected_version`` was read. The change is recorded in the session's history.
     """
-    if not can_change_session(by, session, now=now):
-        raise PermissionDenied("Only a lead can change a session more than 14 days after it was logged.")
+    def validate(values: dict) -> dict:
+        return {"otj_hours": validate_session(
+            enrolment=session.enrolment, date=values["date"], duration_minutes=values["duration_minutes"],
+            attendance=values["attendance"], otj_hours=changes.get("otj_hours"),
+            next_session_date=values["next_session_date"], today=today or timezone.localdate(),
+        )}
+
     allowed = {"date", "duration_minutes", "mode", "attendance", "otj_hours", "topics", "notes", "next_session_date"}
-    unknown = set(changes) - allowed
-    if unknown:
-        raise TypeError(f"edit_session() got unexpected fields: {', '.join(sorted(unknown))}")
-    values = {name: getattr(session, name) for name in allowed} | changes
-    values["otj_hours"] = validate_session(
-        enrolment=session.enrolment, date=values["date"], duration_minutes=values["duration_minutes"],
-        attendance=values["attendance"], otj_hours=changes.get("otj_hours"),
-        next_session_date=values["next_session_date"], today=today or timezone.localdate(),
-    )
-    for name, value in values.items():
-        setattr(session, name, value)
-    session._history_user = by
-    return save_if_current(session, expected_version=expected_version)
+    return _change(session, by=by, expected_version=expected_version, changes=changes, allowed=allowed,
+                   validate=validate, now=now, what="a session")
 
 
 def delete_session(*, session: CoachingSession, by, now: dt.datetime | None = None) -> None:
@@ -209,11 +247,22 @@ def delete_session(*, session: CoachingSession, by, now: dt.datetime | None = No
 
     Same permission as ``edit_session``: raises ``PermissionDenied`` otherwise.
     """
-    if not can_change_session(by, session, now=now):
-        raise PermissionDenied("Only a lead can delete a session more than 14 days after it was logged.")
-    with transaction.atomic():
-        session._history_user = by
-        session.delete()
+    _remove(session, by=by, now=now, what="a session")
+
+
+def _validate_review(enrolment: Enrolment, values: dict, *, today: dt.date) -> dict:
+    """Check a progress review's ``date``, ``rag`` and attendees; raise ``ValidationError`` by field."""
+    errors: dict[str, list[str]] = {}
+    _check_happened(values["date"], enrolment, errors, today=today, what="a progress review", verb="record a review")
+    if values["rag"] not in ProgressReview.Rag.values:
+        errors.setdefault("rag", []).append("Choose the RAG rating.")
+    if not (values["learner_attended"] or values["line_manager_attended"] or values["coach_attended"]):
+        errors.setdefault("learner_attended", []).append("Attendees: tick who attended the review.")
+    _raise(errors)
+    return {}
+
+
+REVIEW_FIELDS = {"date", "rag", "learner_attended", "line_manager_attended", "coach_attended", "agreed_actions", "notes"}
 
 
 def record_review(
@@ -235,14 +284,10 @@ def record_review(
     withdrawn enrolment, a date before the enrolment start or after ``today``, an
     unknown RAG rating, nobody attending.
     """
-    today = today or timezone.localdate()
-    errors: dict[str, list[str]] = {}
-    _check_happened(date, enrolment, errors, today=today, what="a progress review", verb="record a review")
-    if rag not in ProgressReview.Rag.values:
-        errors.setdefault("rag", []).append("Choose the RAG rating.")
-    if not (learner_attended or line_manager_attended or coach_attended):
-        errors.setdefault("learner_attended", []).append("Attendees: tick who attended the review.")
-    _raise(errors)
+    _validate_review(enrolment, {
+        "date": date, "rag": rag, "learner_attended": learner_attended,
+        "line_manager_attended": line_manager_attended, "coach_attended": coach_attended,
+    }, today=today or timezone.localdate())
     review = ProgressReview(
         enrolment=enrolment, date=date, rag=rag, learner_attended=learner_attended,
         line_manager_attended=line_manager_attended, coach_attended=coach_attended,
@@ -269,20 +314,70 @@ def log_otj_activity(
     withdrawn enrolment, a date before the enrolment start or after ``today``, an unknown
     category, hours out of range.
     """
-    today = today or timezone.localdate()
-    errors: dict[str, list[str]] = {}
-    _check_happened(date, enrolment, errors, today=today, what="off-the-job training", verb="log training")
-    if category not in OffTheJobActivity.Category.values:
-        errors.setdefault("category", []).append("Choose the category.")
-    if hours is None:
-        errors.setdefault("hours", []).append("Enter the hours.")
-    elif not Decimal(0) < Decimal(hours) <= Decimal(24):
-        errors.setdefault("hours", []).append("Hours must be more than 0 and no more than 24.")
-    _raise(errors)
+    checked = _validate_activity(enrolment, {"date": date, "category": category, "hours": hours},
+                                 today=today or timezone.localdate())
     activity = OffTheJobActivity(
-        enrolment=enrolment, date=date, category=category, hours=Decimal(hours).quantize(Decimal("0.01")),
+        enrolment=enrolment, date=date, category=category, hours=checked["hours"],
         description=description, recorded_by=by,
     )
     activity._history_user = by
     activity.save()
     return activity
+
+
+def _validate_activity(enrolment: Enrolment, values: dict, *, today: dt.date) -> dict:
+    """Check off-the-job training's ``date``, ``category`` and ``hours``; return ``{"hours": quantised}``.
+
+    Raises ``ValidationError`` by field: a withdrawn enrolment, a date before the start
+    or after ``today``, an unknown category, hours not more than 0 or above 24.
+    """
+    errors: dict[str, list[str]] = {}
+    _check_happened(values["date"], enrolment, errors, today=today, what="off-the-job training", verb="log training")
+    if values["category"] not in OffTheJobActivity.Category.values:
+        errors.setdefault("category", []).append("Choose the category.")
+    hours = values["hours"]
+    if hours is None:
+        errors.setdefault("hours", []).append("Enter the hours.")
+    elif not Decimal(0) < Decimal(hours) <= Decimal(24):
+        errors.setdefault("hours", []).append("Hours must be more than 0 and no more than 24.")
+    _raise(errors)
+    return {"hours": Decimal(hours).quantize(Decimal("0.01"))}
+
+
+ACTIVITY_FIELDS = {"date", "category", "hours", "description"}
+
+
+def edit_review(*, review: ProgressReview, by, expected_version: int, today: dt.date | None = None,
+                now: dt.datetime | None = None, **changes) -> ProgressReview:
+    """Apply ``changes`` (fields of ``REVIEW_FIELDS``, as for ``record_review``) to ``review`` and return it.
+
+    Who may: the coach who recorded it for 14 days, then a lead (``PermissionDenied``
+    otherwise). Raises ``ValidationError`` as ``record_review`` does and ``StaleEdit``
+    when the review was saved since ``expected_version`` was read. Kept in its history.
+    """
+    return _change(review, by=by, expected_version=expected_version, changes=changes, allowed=REVIEW_FIELDS,
+                   validate=lambda values: _validate_review(review.enrolment, values,
+                                                            today=today or timezone.localdate()),
+                   now=now, what="a progress review")
+
+
+def delete_review(*, review: ProgressReview, by, now: dt.datetime | None = None) -> None:
+    """Delete ``review`` (same rule as ``edit_review``); its history keeps ``by`` and the time."""
+    _remove(review, by=by, now=now, what="a progress review")
+
+
+def edit_otj_activity(*, activity: OffTheJobActivity, by, expected_version: int, today: dt.date | None = None,
+                      now: dt.datetime | None = None, **changes) -> OffTheJobActivity:
+    """Apply ``changes`` (fields of ``ACTIVITY_FIELDS``; ``hours`` in hours) to ``activity`` and return it.
+
+    Same rule and errors as ``edit_review`` (``ValidationError`` as ``log_otj_activity``).
+    """
+    return _change(activity, by=by, expected_version=expected_version, changes=changes, allowed=ACTIVITY_FIELDS,
+                   validate=lambda values: _validate_activity(activity.enrolment, values,
+                                                              today=today or timezone.localdate()),
+                   now=now, what="off-the-job training")
+
+
+def delete_otj_activity(*, activity: OffTheJobActivity, by, now: dt.datetime | None = None) -> None:
+    """Delete ``activity`` (same rule as ``edit_review``); its history keeps ``by`` and the time."""
+    _remove(activity, by=by, now=now, what="off-the-job training")

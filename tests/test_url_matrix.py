@@ -33,6 +33,10 @@ EXPECTED = {
     "coach:activity_create": {"anonymous": SIGN_IN, "coach": 200, "other_coach": 404, "lead": 200, "head": 403},
     "coach:session_edit": {"anonymous": SIGN_IN, "coach": 200, "other_coach": 404, "lead": 200, "head": 403},
     "coach:session_delete": {"anonymous": SIGN_IN, "coach": 200, "other_coach": 404, "lead": 200, "head": 403},
+    "coach:review_edit": {"anonymous": SIGN_IN, "coach": 200, "other_coach": 404, "lead": 200, "head": 403},
+    "coach:review_delete": {"anonymous": SIGN_IN, "coach": 200, "other_coach": 404, "lead": 200, "head": 403},
+    "coach:activity_edit": {"anonymous": SIGN_IN, "coach": 200, "other_coach": 404, "lead": 200, "head": 403},
+    "coach:activity_delete": {"anonymous": SIGN_IN, "coach": 200, "other_coach": 404, "lead": 200, "head": 403},
     "home": {"anonymous": SIGN_IN, "coach": 302, "other_coach": 302, "lead": 302, "head": 302},
     "learners:list": {"anonymous": SIGN_IN, "coach": 200, "other_coach": 200, "lead": 200, "head": 403},
     "learners:detail": {"anonymous": SIGN_IN, "coach": 200, "other_coach": 404, "lead": 200, "head": 403},
@@ -123,7 +127,13 @@ def test_every_url_has_a_rule():
 def world(coach, other_coach, lead, head):
     """A learner coached by ``coach`` (not by ``other_coach``), with a cohort and a result."""
     enrolment = factories.EnrolmentFactory(coach=coach)
+    from learners import coaching
+
+    review = coaching.record_review(enrolment=enrolment, by=coach, date=enrolment.start_date, rag="green")
+    activity = coaching.log_otj_activity(enrolment=enrolment, by=coach, date=enrolment.start_date,
+                                         category="training_day", hours=7)
     return {"learner": enrolment.learner, "enrolment": enrolment, "cohort": enrolment.cohort, "session": factories.CoachingSessionFactory(enrolment=enrolment),
+            "review": review, "activity": activity,
             "users": {"coach": coach, "other_coach": other_coach, "lead": lead, "head": head, "anonymous": None}}
 
 
@@ -153,7 +163,8 @@ def _kwargs_for(name, pattern, world):
         return {"pk": factories.NationalBenchmarkFactory().pk}
     if name == "outcomes:recompute_status":  # issue 5: any run id (an unknown run says so)
         return {"run_id": "0123abcd"}
-    by_kwarg = {"enrolment_pk": "enrolment", "session_pk": "session"}  # coach's pages (issue 4)
+    by_kwarg = {"enrolment_pk": "enrolment", "session_pk": "session", "review_pk": "review",
+                "activity_pk": "activity"}  # coach's pages (issue 4)
     if keys <= set(by_kwarg):
         return {key: world[by_kwarg[key]].pk for key in keys}
     target = {"learners": world["learner"], "cohorts": world["cohort"], "outcomes": world["cohort"]}

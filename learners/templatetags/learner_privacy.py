@@ -8,7 +8,9 @@ Usage (any template that shows a coaching session)::
 
 The rule is ``learners.view_session_notes`` in ``academy/rules.py``: the learner's
 coach, apprenticeship leads and the learner themself. Load sessions with
-``select_related("enrolment__learner")`` so the check needs no query.
+``select_related("enrolment__learner")`` so the check needs no query. Progress-review
+notes: ``{{ review|review_notes:user }}`` (``learners.view_review_notes``: the learner's
+coach and leads).
 """
 from django import template
 
@@ -25,3 +27,10 @@ def may_read_notes(session, user) -> bool:
 def session_notes(session, user) -> str:
     """Return ``session.notes`` if ``user`` may read them, else an empty string."""
     return session.notes if may_read_notes(session, user) else ""
+
+
+@register.filter
+def review_notes(review, user) -> str:
+    """Return a progress review's ``notes`` if ``user`` may read them (``learners.view_review_notes``), else ""."""
+    allowed = user is not None and user.has_perm("learners.view_review_notes", review)
+    return review.notes if allowed else ""
