@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from academy.models import Team, User
 from cohorts.models import Cohort
 from learners.models import CoachingSession, OffTheJobActivity, ProgressReview
+from outcomes.filters import NamedLookupField
 
 
 def apply_service_errors(form: forms.Form, error: ValidationError) -> None:
@@ -105,14 +106,23 @@ class ActivityForm(forms.Form):
 
 
 class RiskFilterForm(forms.Form):
-    """Filters of the leads' risk view: coach, team and cohort (all optional)."""
+    """Filters of the leads' risk view: coach, team and cohort (all optional).
 
-    coach = forms.ModelChoiceField(
-        label="Coach", required=False, empty_label="All coaches",
-        queryset=User.objects.filter(role=User.Role.COACH).order_by("full_name", "email"),
+    Each is a select up to 200 records, else a text input taking the name or number with
+    a datalist of the first 200 (``outcomes.filters.NamedLookupField``), so the page does
+    not grow with the academy: one query per field either way.
+    """
+
+    coach = NamedLookupField(
+        User.objects.filter(role=User.Role.COACH).order_by("full_name", "email"), what="coach",
+        name_fields=("full_name", "email"), label="Coach", required=False, empty_label="All coaches",
     )
-    team = forms.ModelChoiceField(label="Team", required=False, empty_label="All teams", queryset=Team.objects.all())
-    cohort = forms.ModelChoiceField(
-        label="Cohort", required=False, empty_label="All cohorts",
-        queryset=Cohort.objects.order_by("-start_date", "name"),
-    )
+    team = NamedLookupField(Team.objects.order_by("name"), what="team", label="Team", required=False,
+                            empty_label="All teams")
+    cohort = NamedLookupField(Cohort.objects.order_by("-start_date", "name"), what="cohort", label="Cohort",
+                              required=False, empty_label="All cohorts")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("coach", "team", "cohort"):
+            self.fields[name].prepare()

@@ -58,16 +58,19 @@ def _sort_headers(request: HttpRequest, key: str, descending: bool, columns) -> 
     return headers
 
 
-def _sorted_rows(request: HttpRequest, enrolments) -> tuple[list, str, bool]:
+def _sorted_rows(request: HttpRequest, enrolments, *, related: bool = True) -> tuple[list, str, bool]:
     key, descending = risk.parse_sort(request.GET.get("sort"))
     if "sort" not in request.GET or not request.GET.get("sort"):
         key, descending = "risk", False
-    rows = risk.sort_risks(risk.learner_risks(enrolments, today=timezone.localdate()), key=key, descending=descending)
-    return rows, key, descending
+    rows = risk.learner_risks(enrolments, today=timezone.localdate(), related=related)
+    return risk.sort_risks(rows, key=key, descending=descending), key, descending
 
 
 def _overdue(rows) -> list:
     return sorted((r for r in rows if r.review_overdue), key=lambda r: (r.review_due.value, r.enrolment.pk))
+
+
+OVERDUE_SHOWN = 20  # the risk view lists the most overdue reviews; filters narrow the rest
 
 
 @login_required
@@ -102,15 +105,21 @@ def risk_view(request: HttpRequest) -> HttpResponse:
             enrolments = enrolments.filter(learner__team=form.cleaned_data["team"])
         if form.cleaned_data["cohort"]:
             enrolments = enrolments.filter(cohort=form.cleaned_data["cohort"])
-    rows, key, descending = _sorted_rows(request, enrolments)
+    # Every enrolment's figures without its related objects; then those objects for the
+    # rows shown only (one query), so the page costs the same whatever is not shown.
+    rows, key, descending = _sorted_rows(request, enrolments, related=False)
     page = Paginator(rows, RISK_PAGE_SIZE).get_page(request.GET.get("page"))
+    overdue = _overdue(rows)
+    shown_overdue = overdue[:OVERDUE_SHOWN]
+    risk.load_related([*page.object_list, *shown_overdue])
     columns = (*COLUMNS[:1], ("coach", "Coach"), *COLUMNS[1:])
     return render(request, "coach/risk.html", {
         "form": form,
         "page": page,
         "rows": page.object_list,
         "headers": _sort_headers(request, key, descending, columns),
-        "overdue": _overdue(rows),
+        "overdue": shown_overdue,
+        "overdue_count": len(overdue),
         "total": len(rows),
         "at_risk_count": sum(r.at_risk for r in rows),
         "today": timezone.localdate(),

@@ -27,8 +27,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, IntegerField, Max, OuterRef, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import CharField, Count, DecimalField, F, IntegerField, Max, OuterRef, Subquery, Sum, Value
+from django.db.models.functions import Coalesce, NullIf
 
 from cohorts.models import Enrolment, EnrolmentStatusChange
 from learners.funding_rules import RuleFigure
@@ -152,7 +152,9 @@ def annotate_for_risk(enrolments, *, today: dt.date, related: bool = True):
     ``related=False`` joins nothing (learner, cohort and coach are not loaded): for counts
     over many enrolments, where building those objects would cost more than the rules.
 
-    Annotations: ``last_session``, ``last_attendance``, ``previous_attendance`` (sessions
+    Annotations: ``sort_last_name``, ``sort_first_name``, ``sort_cohort_start``,
+    ``sort_cohort_name``, ``sort_coach`` (for ``SORT_KEYS``); ``last_session``,
+    ``last_attendance``, ``previous_attendance`` (sessions
     up to ``today``, newest first), ``last_attended``, ``next_session`` (the next-session
     date of the most recent session), ``sessions_this_quarter`` (attended, since the
     start of the calendar quarter), ``otj_from_sessions`` (attended sessions' hours),
@@ -171,6 +173,13 @@ def annotate_for_risk(enrolments, *, today: dt.date, related: bool = True):
     if related:
         enrolments = enrolments.select_related("learner__team", "cohort__standard", "coach")
     return enrolments.annotate(
+        # What the sorts read (``SORT_KEYS``), so sorting never needs the related objects.
+        sort_last_name=F("learner__last_name"),
+        sort_first_name=F("learner__first_name"),
+        sort_cohort_start=F("cohort__start_date"),
+        sort_cohort_name=F("cohort__name"),
+        sort_coach=Coalesce(NullIf(F("coach__full_name"), Value("")), F("coach__email"), Value(""),
+                            output_field=CharField()),
         last_session=Subquery(past.values("date")[:1]),
         last_attendance=Subquery(past.values("attendance")[:1]),
         previous_attendance=Subquery(past.values("attendance")[1:2]),
@@ -304,12 +313,14 @@ _FAR = dt.date.max
 
 
 def _by_risk(r: LearnerRisk):
-    return (not r.at_risk, -len(r.reasons), r.learner.last_name, r.learner.first_name, r.enrolment.pk)
+    e = r.enrolment
+    return (not r.at_risk, -len(r.reasons), e.sort_last_name, e.sort_first_name, e.pk)
 
 
+# Each reads the enrolment's ``sort_*`` annotations (``annotate_for_risk``), not related objects.
 SORT_KEYS = {
     "risk": _by_risk,
-    "name": lambda r: (r.learner.last_name.lower(), r.learner.first_name.lower(), r.enrolment.pk),
+    "name": lambda r: (r.enrolment.sort_last_name.lower(), r.enrolment.sort_first_name.lower(), r.enrolment.pk),
     "last_session": lambda r: (r.last_session or dt.date.min, r.enrolment.pk),
     "next_session": lambda r: (r.next_session or _FAR, r.enrolment.pk),
     "sessions": lambda r: (r.sessions_this_quarter, r.enrolment.pk),
@@ -317,8 +328,8 @@ SORT_KEYS = {
     "review": lambda r: (
         r.days_since_review if r.days_since_review is not None else r.days_since_start, r.enrolment.pk
     ),
-    "cohort": lambda r: (r.enrolment.cohort.start_date, r.enrolment.cohort.name, r.enrolment.pk),
-    "coach": lambda r: (str(r.enrolment.coach or ""), r.enrolment.pk),
+    "cohort": lambda r: (r.enrolment.sort_cohort_start, r.enrolment.sort_cohort_name, r.enrolment.pk),
+    "coach": lambda r: (r.enrolment.sort_coach, r.enrolment.pk),
 }
 # The default direction of each sort: risk, behind and days since review show the worst first.
 DESCENDING_BY_DEFAULT = {"otj", "review", "last_session"}
@@ -337,3 +348,18 @@ def parse_sort(value: str | None) -> tuple[str, bool]:
 def sort_risks(risks: list[LearnerRisk], *, key: str = "risk", descending: bool = False) -> list[LearnerRisk]:
     """Return ``risks`` sorted by ``key`` (one of ``SORT_KEYS``); ties keep a stable order by id."""
     return sorted(risks, key=SORT_KEYS.get(key, _by_risk), reverse=descending)
+
+
+def load_related(risks: list[LearnerRisk]) -> list[LearnerRisk]:
+    """Give each of ``risks`` (worked out with ``related=False``) its enrolment's learner, team, cohort, standard and coach.
+
+    One query for all of them; returns ``risks``. Used for the rows a page shows, after
+    sorting and paging the figures of every enrolment without those objects.
+    """
+    ids = {r.enrolment.pk for r in risks}
+    loaded = Enrolment.objects.select_related("learner__team", "cohort__standard", "coach").in_bulk(ids)
+    for r in risks:
+        full = loaded[r.enrolment.pk]
+        for name in ("learner", "cohort", "coach"):
+            setattr(r.enrolment, name, getattr(full, name))
+    return risks

@@ -206,3 +206,42 @@ def test_sign_in_lands_a_coach_on_their_page_and_the_nav_names_it(client_for, wo
 def test_the_learner_page_offers_the_coach_actions(client_for, world, coach):
     response = client_for(coach).get(reverse("learners:detail", args=[world["enrolment"].learner_id]))
     assert reverse("coach:session_create", args=[world["enrolment"].pk]) in response.content.decode()
+
+
+def _overdue_learners(n: int, coach):
+    """``n`` enrolments in learning since 2024 with no progress review (so all overdue), names sorted by number."""
+    cohort = factories.CohortFactory(start_date=dt.date(2024, 1, 8))
+    return [
+        factories.EnrolmentFactory(coach=coach, cohort=cohort, learner=factories.LearnerFactory(
+            first_name="Learner", last_name=f"Number {i:02d}"))
+        for i in range(n)
+    ]
+
+
+def test_the_risk_view_lists_the_20_most_overdue_reviews_and_counts_the_rest(client_for, lead, coach):
+    _overdue_learners(23, coach)
+    response = client_for(lead).get(reverse("coach:risk"))
+    html = response.content.decode()
+
+    assert len(response.context["overdue"]) == 20
+    assert response.context["overdue_count"] == 23
+    assert "23 progress reviews are overdue. These are the 20 most overdue" in html
+    assert response.context["total"] == 23
+
+
+def test_the_risk_view_shows_names_cohorts_and_coaches_of_its_page_in_constant_queries(client_for, lead, coach):
+    client = client_for(lead)
+
+    def page_queries(n: int) -> tuple[int, object]:
+        _overdue_learners(n, coach)
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(reverse("coach:risk") + "?sort=name")
+        return len(captured), response
+
+    few, _ = page_queries(3)
+    many, response = page_queries(30)
+    rows = response.context["rows"]
+    assert few == many
+    assert [r.learner.last_name for r in rows[:3]] == ["Number 00", "Number 00", "Number 01"]
+    assert all(r.enrolment.coach == coach and r.enrolment.cohort.name for r in rows)
+    assert str(coach) in response.content.decode()
