@@ -57,8 +57,9 @@ class ReviewForm(forms.Form):
 
     date = forms.DateField(label="Date of the review", widget=forms.DateInput())
     attendees = forms.MultipleChoiceField(
-        label="Attendees", choices=ATTENDEES, widget=forms.CheckboxSelectMultiple, required=False,
+        label="Attendees", choices=ATTENDEES, widget=forms.CheckboxSelectMultiple,
         initial=["learner", "line_manager", "coach"],
+        error_messages={"required": "Attendees: tick who attended the review."},
     )
     agreed_actions = forms.CharField(label="Agreed actions", required=False, widget=forms.Textarea(attrs={"rows": 4}))
     rag = forms.ChoiceField(label="RAG rating", choices=ProgressReview.Rag.choices, widget=forms.RadioSelect)
