@@ -3,11 +3,12 @@
 ``learner_risks(enrolments, today=...)`` works out every enrolment of a queryset with a
 constant number of queries, whatever the number of learners or sessions:
 
-1. the enrolments, with learner, team, cohort, standard and coach joined and the
-   per-enrolment figures computed by correlated subqueries (last session, the two most
-   recent attendances, next session, attended sessions this quarter, off-the-job hours
-   from sessions and from other activities, last progress review);
-2. their status changes (for breaks in learning).
+1. the enrolments, with learner, team, cohort, standard and coach joined (or not, for
+   counts: ``related=False``);
+2. their coaching sessions in one pass (``session_figures``: last session, the two most
+   recent attendances, next session, attended sessions this quarter, off-the-job hours);
+3. other off-the-job hours and 4. the last progress review, each one grouped query;
+5. their status changes (for breaks in learning).
 
 The risk rules (issue 4), for enrolments in learning (``active``) only:
 
@@ -27,7 +28,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import CharField, Count, DecimalField, F, IntegerField, Max, OuterRef, Subquery, Sum, Value
+from django.db.models import CharField, F, Max, Sum, Value
 from django.db.models.functions import Coalesce, NullIf
 
 from cohorts.models import Enrolment, EnrolmentStatusChange
@@ -131,75 +132,107 @@ class LearnerRisk:
         return [r.code for r in self.reasons]
 
 
-def _sum_subquery(model, field_name: str, **filters):
-    rows = (
-        model.objects.filter(enrolment=OuterRef("pk"), **filters)
-        .order_by()
-        .values("enrolment")
-        .annotate(total=Sum(field_name))
-        .values("total")
-    )
-    return Coalesce(
-        Subquery(rows, output_field=DecimalField(max_digits=9, decimal_places=2)),
-        Value(Decimal(0)),
-        output_field=DecimalField(max_digits=9, decimal_places=2),
-    )
+SESSION_FIGURES = ("last_session", "last_attendance", "previous_attendance", "last_attended", "next_session",
+                   "sessions_this_quarter", "otj_from_sessions")
 
 
-def annotate_for_risk(enrolments, *, today: dt.date, related: bool = True):
-    """Return ``enrolments`` with related rows joined and the figures ``learner_risks`` reads, in one query.
+def session_figures(enrolments, *, today: dt.date) -> dict[int, dict]:
+    """Return ``{enrolment id: figures}`` from every coaching session of the enrolments, in one query.
+
+    One pass over the sessions (window functions and filtered aggregates, PostgreSQL and
+    SQLite 3.30+) instead of a correlated subquery per figure and enrolment. The figures:
+    ``last_session``, ``last_attendance``, ``previous_attendance`` (sessions up to
+    ``today``, newest first by date then id), ``last_attended`` (date), ``next_session``
+    (the next-session date of the newest session, whatever its date),
+    ``sessions_this_quarter`` (attended, from the start of the calendar quarter to
+    ``today``), ``otj_from_sessions`` (hours of attended sessions, ``Decimal``). An
+    enrolment without sessions is absent.
+    """
+    from django.db import connection
+
+    ids_sql, ids_params = enrolments.order_by().values("pk").query.sql_with_params()
+    table = CoachingSession._meta.db_table
+    # Names come from the model's metadata; every value is a parameter.
+    sql = f"""
+        WITH s AS (
+            SELECT enrolment_id, date, attendance, next_session_date, otj_hours,
+                   ROW_NUMBER() OVER (PARTITION BY enrolment_id ORDER BY date DESC, id DESC) AS newest,
+                   CASE WHEN date <= %s THEN ROW_NUMBER() OVER (
+                       PARTITION BY enrolment_id, CASE WHEN date <= %s THEN 1 ELSE 0 END
+                       ORDER BY date DESC, id DESC) END AS past
+            FROM {table}
+            WHERE enrolment_id IN ({ids_sql})
+        )
+        SELECT enrolment_id,
+               MAX(date) FILTER (WHERE past IS NOT NULL),
+               MAX(attendance) FILTER (WHERE past = 1),
+               MAX(attendance) FILTER (WHERE past = 2),
+               MAX(date) FILTER (WHERE past IS NOT NULL AND attendance = %s),
+               MAX(next_session_date) FILTER (WHERE newest = 1),
+               COUNT(*) FILTER (WHERE attendance = %s AND date >= %s AND date <= %s),
+               SUM(otj_hours) FILTER (WHERE attendance = %s)
+        FROM s
+        GROUP BY enrolment_id
+    """  # nosec B608
+    params = [today, today, *ids_params, ATTENDED, ATTENDED, quarter_start(today), today, ATTENDED]
+    date_field = CoachingSession._meta.get_field("date")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    out = {}
+    for enrolment_id, *values in rows:
+        figures = dict(zip(SESSION_FIGURES, values))
+        for name in ("last_session", "last_attended", "next_session"):  # SQLite returns text
+            figures[name] = date_field.to_python(figures[name])
+        figures["sessions_this_quarter"] = int(figures["sessions_this_quarter"] or 0)
+        figures["otj_from_sessions"] = Decimal(str(figures["otj_from_sessions"] or 0)).quantize(Decimal("0.01"))
+        out[enrolment_id] = figures
+    return out
+
+
+def annotate_for_risk(enrolments, *, today: dt.date, related: bool = True) -> list[Enrolment]:
+    """Return the enrolments of the queryset, in its order, each with the figures ``learner_risks`` reads (4 queries).
 
     ``related=False`` joins nothing (learner, cohort and coach are not loaded): for counts
     over many enrolments, where building those objects would cost more than the rules.
 
-    Annotations: ``sort_last_name``, ``sort_first_name``, ``sort_cohort_start``,
-    ``sort_cohort_name``, ``sort_coach`` (for ``SORT_KEYS``); ``last_session``,
-    ``last_attendance``, ``previous_attendance`` (sessions
-    up to ``today``, newest first), ``last_attended``, ``next_session`` (the next-session
-    date of the most recent session), ``sessions_this_quarter`` (attended, since the
-    start of the calendar quarter), ``otj_from_sessions`` (attended sessions' hours),
-    ``otj_from_activities``, ``last_review``.
+    Attributes set on each enrolment: ``sort_last_name``, ``sort_first_name``,
+    ``sort_cohort_start``, ``sort_cohort_name``, ``sort_coach`` (for ``SORT_KEYS``); the
+    session figures of ``session_figures`` (``None``, 0 or 0 hours without sessions);
+    ``otj_from_activities`` (hours of other off-the-job training, ``Decimal``);
+    ``last_review`` (date of the latest progress review or ``None``).
     """
-    past = CoachingSession.objects.filter(enrolment=OuterRef("pk"), date__lte=today).order_by("-date", "-id")
-    quarter = (
-        CoachingSession.objects.filter(
-            enrolment=OuterRef("pk"), attendance=ATTENDED, date__gte=quarter_start(today), date__lte=today
-        )
-        .order_by()
-        .values("enrolment")
-        .annotate(n=Count("id"))
-        .values("n")
-    )
     if related:
         enrolments = enrolments.select_related("learner__team", "cohort__standard", "coach")
-    return enrolments.annotate(
-        # What the sorts read (``SORT_KEYS``), so sorting never needs the related objects.
+    rows = list(enrolments.annotate(
         sort_last_name=F("learner__last_name"),
         sort_first_name=F("learner__first_name"),
         sort_cohort_start=F("cohort__start_date"),
         sort_cohort_name=F("cohort__name"),
         sort_coach=Coalesce(NullIf(F("coach__full_name"), Value("")), F("coach__email"), Value(""),
                             output_field=CharField()),
-        last_session=Subquery(past.values("date")[:1]),
-        last_attendance=Subquery(past.values("attendance")[:1]),
-        previous_attendance=Subquery(past.values("attendance")[1:2]),
-        last_attended=Subquery(past.filter(attendance=ATTENDED).values("date")[:1]),
-        next_session=Subquery(
-            CoachingSession.objects.filter(enrolment=OuterRef("pk"))
-            .order_by("-date", "-id")
-            .values("next_session_date")[:1]
-        ),
-        sessions_this_quarter=Coalesce(Subquery(quarter, output_field=IntegerField()), Value(0)),
-        otj_from_sessions=_sum_subquery(CoachingSession, "otj_hours", attendance=ATTENDED),
-        otj_from_activities=_sum_subquery(OffTheJobActivity, "hours"),
-        last_review=Subquery(
-            ProgressReview.objects.filter(enrolment=OuterRef("pk"))
-            .order_by()
-            .values("enrolment")
-            .annotate(last=Max("date"))
-            .values("last")
-        ),
+    ))
+    if not rows:
+        return rows
+    ids = enrolments.order_by().values("pk")
+    sessions = session_figures(enrolments, today=today)
+    activities = dict(
+        OffTheJobActivity.objects.filter(enrolment__in=ids).order_by().values("enrolment")
+        .annotate(total=Sum("hours")).values_list("enrolment", "total")
     )
+    reviews = dict(
+        ProgressReview.objects.filter(enrolment__in=ids).order_by().values("enrolment")
+        .annotate(last=Max("date")).values_list("enrolment", "last")
+    )
+    no_sessions = {"last_session": None, "last_attendance": None, "previous_attendance": None,
+                   "last_attended": None, "next_session": None, "sessions_this_quarter": 0,
+                   "otj_from_sessions": Decimal("0.00")}
+    for enrolment in rows:
+        for name, value in sessions.get(enrolment.pk, no_sessions).items():
+            setattr(enrolment, name, value)
+        enrolment.otj_from_activities = activities.get(enrolment.pk) or Decimal("0.00")
+        enrolment.last_review = reviews.get(enrolment.pk)
+    return rows
 
 
 def breaks_by_enrolment(enrolments, *, today: dt.date) -> dict[int, list[BreakPeriod]]:
@@ -262,14 +295,14 @@ def _otj_behind(logged: Decimal, planned: Decimal) -> Decimal | None:
 
 
 def learner_risks(enrolments, *, today: dt.date, related: bool = True) -> list[LearnerRisk]:
-    """Return a ``LearnerRisk`` for every enrolment of the queryset, in its order, with 2 queries.
+    """Return a ``LearnerRisk`` for every enrolment of the queryset, in its order, with 5 queries.
 
     ``enrolments`` is an ``Enrolment`` queryset (already limited to what the user may
     see); ``today`` is the local date (``timezone.localdate()``). With ``related=False``
     the enrolments' learner, cohort and coach are not loaded (``annotate_for_risk``):
     the flags and reasons are the same, but reading ``risk.learner`` would query.
     """
-    rows = list(annotate_for_risk(enrolments, today=today, related=related))
+    rows = annotate_for_risk(enrolments, today=today, related=related)
     breaks = breaks_by_enrolment(enrolments, today=today) if rows else {}
     risks = []
     for enrolment in rows:
