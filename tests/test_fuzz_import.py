@@ -12,9 +12,13 @@ writes nothing to the learners, enrolments, cohorts and results tables.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
+import re
+from pathlib import Path
 
 import pytest
+from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -59,17 +63,22 @@ def csv_files(draw) -> bytes:
     return buffer.getvalue().encode(encoding, errors="replace")
 
 
+def _template_rows(draw, cell, prefix: str) -> list[dict]:
+    """Draw 1–4 distinct learners of the template (heading → value), one cell of one row replaced by ``cell``."""
+    rows = []
+    for n in range(draw(st.integers(1, 4))):
+        row = dict(EXAMPLES, **{"Employee number": f"{prefix}{n}{draw(st.integers(0, 10**6))}", "ULN": "",
+                                "Work email": f"{prefix}{n}.{draw(st.integers(0, 10**6))}@council.example.org",
+                                "Coach email": ""})
+        rows.append(row)
+    draw(st.sampled_from(rows))[draw(st.sampled_from(HEADINGS))] = draw(cell)
+    return rows
+
+
 @st.composite
 def nearly_valid_files(draw) -> bytes:
     """Draw the template's file with 1–4 distinct learners, one cell of one row replaced by an arbitrary value."""
-    rows = []
-    for n in range(draw(st.integers(1, 4))):
-        row = dict(EXAMPLES, **{"Employee number": f"F{n}{draw(st.integers(0, 10**6))}", "ULN": "",
-                                "Work email": f"fuzz{n}.{draw(st.integers(0, 10**6))}@council.example.org",
-                                "Coach email": ""})
-        rows.append(row)
-    target = draw(st.sampled_from(rows))
-    target[draw(st.sampled_from(HEADINGS))] = draw(CELL)
+    rows = _template_rows(draw, CELL, "F")
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=HEADINGS)
     writer.writeheader()
@@ -85,6 +94,53 @@ def data_counts() -> dict[str, int]:
             for m in (Learner, Enrolment, Cohort, AssessmentResult, EnrolmentStatusChange)}
 
 
+def _through_the_pipeline(content: bytes, *, filename: str, lead, outcomes: dict, options=None,
+                          skip_errors: bool = False) -> None:
+    """Upload → preview → confirm → import ``content``; count the outcome; check nothing half-written.
+
+    With ``skip_errors``, a preview with error rows is then confirmed skipping them, as a
+    lead may: the other rows must import.
+    """
+    before = data_counts()
+    try:
+        run = pipeline.start_import(content=content, filename=filename, user=lead, options=options)
+    except ImportFileError:
+        outcomes["refused"] += 1
+        assert data_counts() == before
+        return
+    run = pipeline.run_check(run.pk)
+    run.refresh_from_db()
+    assert run.status in (ImportRun.Status.PREVIEWED, ImportRun.Status.FAILED), run.status
+    if run.status == ImportRun.Status.FAILED:
+        outcomes["failed"] += 1
+        assert run.message and data_counts() == before
+        return
+    if pipeline.error_rows(run):
+        with pytest.raises(pipeline.ImportBlocked):
+            pipeline.confirm_import(run=run, skip_rows=[], user=lead)
+        # Even straight to the writer, a plan with error rows writes nothing.
+        plan = pipeline.build_plan(content=content, options=options)
+        with pytest.raises(pipeline.ImportBlocked):
+            pipeline.apply_plan(plan=plan, user=lead)
+        outcomes["blocked"] += 1
+        assert data_counts() == before
+        if not skip_errors:
+            return
+        skipped = pipeline.error_rows(run)
+        pipeline.confirm_import(run=run, skip_rows=skipped, user=lead)
+        run = pipeline.run_apply(run.pk)
+        assert run.status == ImportRun.Status.DONE, (run.status, run.message)
+        outcomes["imported skipping errors"] = outcomes.get("imported skipping errors", 0) + 1
+        return
+    pipeline.confirm_import(run=run, skip_rows=[], user=lead)
+    run = pipeline.run_apply(run.pk)
+    assert run.status in (ImportRun.Status.DONE, ImportRun.Status.FAILED, ImportRun.Status.PREVIEWED)
+    if run.status != ImportRun.Status.DONE:
+        assert data_counts() == before
+    else:
+        outcomes["imported"] += 1
+
+
 @pytest.mark.django_db
 def test_any_csv_file_is_refused_previewed_or_imported_whole(lead):
     """Upload → preview → confirm → import on arbitrary files: no exception escapes; error rows write nothing."""
@@ -94,39 +150,89 @@ def test_any_csv_file_is_refused_previewed_or_imported_whole(lead):
     @FUZZ_SETTINGS
     @given(content=FILES)
     def fuzz(content):
-        before = data_counts()
-        try:
-            run = pipeline.start_import(content=content, filename="fuzz.csv", user=lead)
-        except ImportFileError:
-            outcomes["refused"] += 1
-            assert data_counts() == before
-            return
-        run = pipeline.run_check(run.pk)
-        run.refresh_from_db()
-        assert run.status in (ImportRun.Status.PREVIEWED, ImportRun.Status.FAILED), run.status
-        if run.status == ImportRun.Status.FAILED:
-            outcomes["failed"] += 1
-            assert run.message and data_counts() == before
-            return
-        if pipeline.error_rows(run):
-            with pytest.raises(pipeline.ImportBlocked):
-                pipeline.confirm_import(run=run, skip_rows=[], user=lead)
-            # Even straight to the writer, a plan with error rows writes nothing.
-            plan = pipeline.build_plan(content=content)
-            with pytest.raises(pipeline.ImportBlocked):
-                pipeline.apply_plan(plan=plan, user=lead)
-            outcomes["blocked"] += 1
-            assert data_counts() == before
-            return
-        pipeline.confirm_import(run=run, skip_rows=[], user=lead)
-        run = pipeline.run_apply(run.pk)
-        assert run.status in (ImportRun.Status.DONE, ImportRun.Status.FAILED, ImportRun.Status.PREVIEWED)
-        if run.status != ImportRun.Status.DONE:
-            assert data_counts() == before
-        else:
-            outcomes["imported"] += 1
+        _through_the_pipeline(content, filename="fuzz.csv", lead=lead, outcomes=outcomes)
 
     fuzz()
     # The generator reaches every outcome, so the checks above are exercised, not skipped.
     print(f"import fuzz outcomes: {outcomes}")
     assert outcomes["refused"] and outcomes["blocked"] and outcomes["imported"], outcomes
+
+
+@st.composite
+def xlsx_files(draw) -> bytes:
+    """Draw an Excel workbook: the template's headings over 1–4 rows, one cell arbitrary (text, number, date, formula)."""
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    headings = draw(st.permutations(HEADINGS))
+    sheet.append(list(headings))
+    rows = _template_rows(draw, st.one_of(
+        CELL.filter(lambda text: "\x00" not in text and not any(ord(c) < 32 and c not in "\t\n\r" for c in text)),
+        st.integers(-10**12, 10**12), st.floats(allow_nan=False, allow_infinity=False),
+        st.dates(min_value=dt.date(1900, 3, 1), max_value=dt.date(2100, 1, 1)), st.none(),
+    ), "X")
+    for row in rows:
+        sheet.append([row[h] for h in headings])
+    for _ in range(draw(st.integers(0, 2))):
+        sheet.append([None] * len(headings))  # trailing blank rows, as spreadsheets keep them
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    data = buffer.getvalue()
+    if draw(st.booleans()) and draw(st.booleans()):  # a quarter of them: a damaged file
+        cut = draw(st.integers(0, len(data)))
+        data = data[:cut]
+    return data
+
+
+@pytest.mark.django_db
+def test_any_excel_workbook_is_refused_previewed_or_imported_whole(lead):
+    """The same pipeline on Excel workbooks, some damaged: no exception escapes; error rows write nothing."""
+    make_world()
+    outcomes = {"refused": 0, "failed": 0, "blocked": 0, "imported": 0}
+
+    @settings(FUZZ_SETTINGS, max_examples=50)
+    @given(content=xlsx_files())
+    def fuzz(content):
+        _through_the_pipeline(content, filename="fuzz.xlsx", lead=lead, outcomes=outcomes)
+
+    fuzz()
+    print(f"xlsx fuzz outcomes: {outcomes}")
+    assert (outcomes["refused"] or outcomes["failed"]) and outcomes["blocked"] and outcomes["imported"], outcomes
+
+
+ILR = (Path(__file__).parent / "fixtures" / "ilr" / "ilr_standards.xml").read_bytes()
+ILR_TEXTS = [m.span(1) for m in re.finditer(rb">([^<>]+)<", ILR)]
+
+
+@st.composite
+def ilr_files(draw) -> bytes:
+    """Draw ESFA's ILR file (as changed for standards) with 1–3 element values replaced, or cut short."""
+    data = ILR
+    for start, end in sorted(draw(st.lists(st.sampled_from(ILR_TEXTS), min_size=1, max_size=3, unique=True)),
+                             reverse=True):
+        value = draw(st.one_of(CELL, st.sampled_from(["", "80", "25", "2", "1", "ZPROG001", "2024-01-08",
+                                                      "9999-99-99", "-1", "&", "<x>", "]]>"])))
+        data = data[:start] + value.encode("utf-8", errors="replace") + data[end:]
+    if draw(st.integers(0, 4)) == 0:
+        data = data[:draw(st.integers(0, len(data)))]
+    return data
+
+
+@pytest.mark.django_db
+def test_any_ilr_file_is_refused_previewed_or_imported_whole(lead):
+    """The pipeline on mutated ILR XML: no exception escapes; nothing half-written."""
+    world = make_world()
+    outcomes = {"refused": 0, "failed": 0, "blocked": 0, "imported": 0}
+
+    @settings(FUZZ_SETTINGS, max_examples=50)
+    @given(content=ilr_files())
+    def fuzz(content):
+        with transaction.atomic():  # each file against the same database: its import is undone after
+            _through_the_pipeline(content, filename="fuzz.xml", lead=lead, outcomes=outcomes,
+                                  options={"team_id": world["care"].pk}, skip_errors=True)
+            transaction.set_rollback(True)
+
+    fuzz()
+    print(f"ILR fuzz outcomes: {outcomes}")
+    assert (outcomes["refused"] or outcomes["failed"]) and outcomes.get("imported skipping errors"), outcomes
