@@ -18,7 +18,9 @@ the pages show may have changed:
 
 A cached body is therefore never older than the generation it was rendered in, and it
 is read from the database on every request (one query), so any web process sees a change
-made by any other process or Celery worker at once, whatever the cache backend. The
+made by any other process or Celery worker at once, whatever the cache backend. Keys
+hold the generation's number *and* the time of its bump (``generation_key``), so a
+restored database never reads pages rendered for another database state. The
 key also holds the day (the coaching page's risk flags depend on today's date), the page
 number and the reader's export and benchmark permissions (the only per-reader parts of
 the body). Filtered pages and pages with invalid filters are never cached: they are
@@ -49,14 +51,30 @@ CACHE_SECONDS = 24 * 60 * 60
 PAGE_PARAMS = ("page", "coach_page")
 #: Page numbers longer than this are not cached (they are not real page numbers).
 MAX_PAGE_CHARS = 6
-KEY = "outcomes:dashboard:v1:{generation}:{view}:{day}:{page}:{flags}"
+KEY = "outcomes:dashboard:v2:{generation}:{view}:{day}:{page}:{flags}"
 _local = threading.local()
 
 
 def current_generation() -> int:
     """Return the dashboard generation number (0 when the row is missing), in one query."""
-    number = DashboardGeneration.objects.filter(pk=1).values_list("number", flat=True).first()
-    return int(number or 0)
+    return int(_generation_row()[0])
+
+
+def _generation_row() -> tuple[int, str]:
+    """Return ``(number, time of the last bump as ISO text)``; ``(0, "")`` when the row is missing. One query."""
+    row = DashboardGeneration.objects.filter(pk=1).values_list("number", "changed_at").first()
+    return (int(row[0]), row[1].isoformat()) if row else (0, "")
+
+
+def generation_key() -> str:
+    """Return the generation as it goes into cache keys: its number and the time of its bump.
+
+    The time makes a key unique to one bump: a database restored from a backup (or a
+    test's rolled-back transaction) that carries an older number again never reads pages
+    rendered for that number from other data.
+    """
+    number, changed_at = _generation_row()
+    return f"{number}@{changed_at}"
 
 
 def bump_generation() -> None:
@@ -125,7 +143,7 @@ def cache_key(request: HttpRequest, view: str, *, filtered: bool, flags: dict[st
     pages = "-".join(request.GET.get(name) or "1" for name in PAGE_PARAMS)
     bits = "".join("1" if flags[name] else "0" for name in sorted(flags))
     return KEY.format(
-        generation=current_generation(), view=view, day=timezone.localdate().isoformat(), page=pages, flags=bits
+        generation=generation_key(), view=view, day=timezone.localdate().isoformat(), page=pages, flags=bits
     )
 
 

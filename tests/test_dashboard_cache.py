@@ -247,3 +247,18 @@ def test_the_coaching_page_lists_fifty_coaches_a_page_with_its_own_page_number(c
     assert "Showing coaches 1 to 50 of 55, by name." in first.content.decode()
     assert 'href="?coach_page=2"' in first.content.decode()
     assert [row["label"] for row in second.context["cohort_rows"]] == ["Big intake"]
+
+
+def test_a_database_with_the_same_generation_number_from_another_bump_reads_no_cached_page(client_for, head):
+    """As after restoring a backup: the number is reused but the time of its bump differs."""
+    import datetime as dt
+
+    from outcomes.models import DashboardGeneration
+
+    _academy()
+    client = client_for(head)
+    client.get(DASHBOARD)
+    assert client.get(DASHBOARD).context["cached"] is True
+    DashboardGeneration.objects.filter(pk=1).update(changed_at=dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc))
+
+    assert client.get(DASHBOARD).context["cached"] is False
