@@ -290,6 +290,12 @@ CELERY_BEAT_SCHEDULE["apply-retention-nightly"] = {
 # Coaches' morning reminder (learners.tasks): daily at 07:00 in CELERY_TIMEZONE (Europe/London).
 from celery.schedules import crontab  # noqa: E402
 
+# Import runs whose job was lost (a worker gone with its task) end as failed with a message.
+CELERY_BEAT_SCHEDULE["fail-stalled-imports"] = {
+    "task": "cohorts.tasks.fail_stalled_imports",
+    "schedule": 10 * 60,
+    "options": {"expires": 5 * 60},
+}
 CELERY_BEAT_SCHEDULE["send-coach-reminders-daily"] = {
     "task": "learners.tasks.send_reminders",
     "schedule": crontab(hour=7, minute=0),

@@ -24,3 +24,13 @@ def apply_import(run_id: int, user_id: int | None = None) -> str:
     redelivery after a killed worker never imports twice.
     """
     return pipeline.run_apply(run_id, user_id).status
+
+
+@shared_task(name="cohorts.tasks.fail_stalled_imports", acks_late=True, reject_on_worker_lost=True,
+             autoretry_for=(OperationalError, InterfaceError), retry_backoff=True, retry_jitter=True, max_retries=3)
+def fail_stalled_imports() -> int:
+    """End import runs whose job was lost (``pipeline.fail_stalled_runs``); return how many. Beat: every 10 minutes.
+
+    Idempotent: a second run finds nothing stalled.
+    """
+    return pipeline.fail_stalled_runs()

@@ -162,3 +162,32 @@ def test_the_template_has_the_expected_headers_and_one_example_row(client_for, l
         "004213,Priya,Sharma,priya.sharma@council.example.org,9900000705,Revenues and Benefits,Sam Jones,"
         "sam.jones@council.example.org,,ST0118,08/01/2024,bob@example.org,08/01/2024,08/01/2026,400",
     ]
+
+
+def test_runs_whose_job_was_lost_end_failed_with_a_message_and_import_nothing(client_for, lead, world):
+    """A run stuck uploaded, checking or importing for 30 minutes is ended by the beat job; a fresh one is not."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from cohorts.imports import pipeline
+    from cohorts.tasks import fail_stalled_imports
+
+    client = client_for(lead)
+    upload(client, "imports/staff_basic.csv")  # on-commit callbacks do not run here: stays uploaded
+    run = ImportRun.objects.get()
+    pipeline.run_check(run.pk)
+    pipeline.confirm_import(run=ImportRun.objects.get(pk=run.pk), skip_rows=[], user=lead)  # now importing
+    stale = ImportRun.objects.create(kind="spreadsheet", filename="old.csv", content=b"x", created_by=lead)
+    fresh = ImportRun.objects.create(kind="spreadsheet", filename="new.csv", content=b"x", created_by=lead)
+    an_hour_ago = timezone.now() - dt.timedelta(hours=1)
+    ImportRun.objects.filter(pk__in=[run.pk, stale.pk]).update(updated_at=an_hour_ago)
+
+    assert fail_stalled_imports.delay().get() == 2
+
+    run.refresh_from_db(), stale.refresh_from_db(), fresh.refresh_from_db()
+    assert (run.status, stale.status, fresh.status) == ("failed", "failed", "uploaded")
+    assert "Nothing was imported" in run.message and "never checked" in stale.message
+    assert pipeline.run_apply(run.pk).status == "failed"  # a late delivery of the import writes nothing
+    assert Learner.objects.count() == 0
+    assert "Nothing was imported" in client.get(reverse("imports:detail", args=[run.pk])).content.decode()

@@ -70,6 +70,7 @@ def test_every_task_is_acknowledged_late_requeued_on_worker_loss_and_retried_on_
         RECOMPUTE,
         "cohorts.tasks.check_import",
         "cohorts.tasks.apply_import",
+        "cohorts.tasks.fail_stalled_imports",
         "learners.tasks.send_reminders",
         "learners.privacy_tasks.apply_retention",
     }

@@ -22,6 +22,7 @@ An import runs in two steps (issue 3):
 """
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -610,6 +611,39 @@ def run_apply(run_id: int, user_id: int | None = None) -> ImportRun:
     run.preview = [row.to_preview() for row in plan.rows]
     _finish(run, ImportRun.Status.DONE, "")
     return run
+
+
+#: A run that has not moved for this long while uploaded, being checked or importing has
+#: lost its worker (or its queued task): ``fail_stalled_runs`` ends it. Checking and
+#: importing note their progress at least every ``BATCH_SIZE`` rows, far more often.
+STALLED_AFTER = dt.timedelta(minutes=30)
+STALLED_MESSAGES = {
+    ImportRun.Status.UPLOADED: "The file was never checked: the job that checks it was lost. Upload the file again.",
+    ImportRun.Status.PREVIEWING: "Checking the rows stopped before the end: the job doing it was lost. "
+                                 "Upload the file again.",
+    ImportRun.Status.IMPORTING: "The import stopped before the end: the job doing it was lost. Nothing was "
+                                "imported (an import is written in one transaction). Upload the file again.",
+}
+
+
+def fail_stalled_runs(*, now: dt.datetime | None = None) -> int:
+    """Mark runs stuck uploaded, checking or importing for ``STALLED_AFTER`` as failed; return how many.
+
+    Each status gets its own message (``STALLED_MESSAGES``). One conditional ``UPDATE``
+    per status, so a run that moves on meanwhile is left alone. An import task delivered
+    later finds the run failed and writes nothing (``run_apply`` acts only on importing
+    runs); a late check still stores its preview, which the user may then confirm. Run
+    every 10 minutes by Celery beat (``cohorts.tasks.fail_stalled_imports``).
+    """
+    now = now or timezone.now()
+    ended = 0
+    for status, message in STALLED_MESSAGES.items():
+        ended += ImportRun.objects.filter(status=status, updated_at__lt=now - STALLED_AFTER).update(
+            status=ImportRun.Status.FAILED, message=message, finished_at=now, updated_at=now,
+        )
+    if ended:
+        logger.warning("Ended %s stalled import run(s)", ended)
+    return ended
 
 
 def _finish(run: ImportRun, status: str, message: str) -> None:
