@@ -61,11 +61,6 @@ def can_change_record(user, record, *, now: dt.datetime | None = None) -> bool:
     )
 
 
-def can_change_session(user, session: CoachingSession, *, now: dt.datetime | None = None) -> bool:
-    """Return whether ``user`` may edit or delete ``session`` (``can_change_record``)."""
-    return can_change_record(user, session, now=now)
-
-
 def _change(record, *, by, expected_version: int, changes: dict, allowed: set[str], validate, now, what: str):
     """Apply ``changes`` to ``record`` after ``validate(values) -> dict of normalised values``; save if current.
 

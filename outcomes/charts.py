@@ -85,6 +85,13 @@ def _rate(row: dict, measure: str) -> RateView:
     return value if isinstance(value, RateView) else rate_view(measure, value)
 
 
+def _add_note(fig: go.Figure, note: str) -> None:
+    """Write ``note`` (if any) above the plot area, left-aligned: what the chart does not show, and why."""
+    if note:
+        fig.add_annotation(text=note, xref="paper", yref="paper", x=0, y=1.02, xanchor="left", yanchor="bottom",
+                           showarrow=False, font={"size": 14, "color": TEXT_COLOUR})
+
+
 def _interval_error(rates: list[RateView]) -> dict:
     """Return plotly error bars from each rate to its 95% Wilson bounds, in percentage points.
 
@@ -196,9 +203,7 @@ def rate_interval_figure(rows: list[dict], measure: str) -> dict:
         note = f"No {MEASURES[measure]['national_name']} is loaded, so none is drawn."
     if not names:
         note = (note + " " if note else "") + "No cohort has results yet."
-    if note:
-        fig.add_annotation(text=note, xref="paper", yref="paper", x=0, y=1.02, xanchor="left", yanchor="bottom",
-                           showarrow=False, font={"size": 14, "color": TEXT_COLOUR})
+    _add_note(fig, note)
     return _as_dict(fig)
 
 
@@ -287,9 +292,7 @@ def forest_figure(rows: list[dict], measure: str) -> dict:
                 if measure == DISTINCTION_MERIT_SHARE else f"No {MEASURES[measure]['national_name']} is loaded.")
     if not names:
         note = (note + " " if note else "") + "No results yet."
-    if note:
-        fig.add_annotation(text=note, xref="paper", yref="paper", x=0, y=1.02, xanchor="left", yanchor="bottom",
-                           showarrow=False, font={"size": 14, "color": TEXT_COLOUR})
+    _add_note(fig, note)
     return _as_dict(fig)
 
 

@@ -29,17 +29,17 @@ computed live for the request.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 
 from django.core.cache import cache
-from django.db import transaction
 from django.db.models import F
 from django.db.models.signals import post_delete, post_save
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import mark_safe
+
+from academy.transactions import once_per_transaction
 
 from .models import DashboardGeneration
 
@@ -52,7 +52,6 @@ PAGE_PARAMS = ("page", "coach_page")
 #: Page numbers longer than this are not cached (they are not real page numbers).
 MAX_PAGE_CHARS = 6
 KEY = "outcomes:dashboard:v2:{generation}:{view}:{day}:{page}:{flags}"
-_local = threading.local()
 
 
 def current_generation() -> int:
@@ -87,6 +86,13 @@ def bump_generation() -> None:
         DashboardGeneration.objects.get_or_create(pk=1, defaults={"number": 1})
 
 
+class _Bump:
+    """The dashboard generation's bump owed by the current transaction (``once_per_transaction``)."""
+
+    def flush(self) -> None:
+        _safe_bump()
+
+
 def bump_generation_on_commit() -> None:
     """Add one to the generation once the current transaction commits (at once outside one).
 
@@ -95,21 +101,8 @@ def bump_generation_on_commit() -> None:
     are logged, never raised into the request whose data has been committed: the nightly
     metrics run bumps the generation again.
     """
-    connection = transaction.get_connection()
-    if not connection.in_atomic_block:
+    if once_per_transaction("dashboard_generation_bump", _Bump) is None:
         _safe_bump()
-        return
-    if getattr(connection, "academy_generation_bump", None) is not None and any(
-        func == connection.academy_generation_bump for _sids, func, _robust in connection.run_on_commit
-    ):
-        return
-
-    def bump() -> None:
-        connection.academy_generation_bump = None
-        _safe_bump()
-
-    connection.academy_generation_bump = bump
-    transaction.on_commit(bump, robust=True)
 
 
 def _safe_bump() -> None:

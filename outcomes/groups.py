@@ -20,7 +20,11 @@ def risk_cell(counts: dict | None, key) -> dict | None:
     """
     if counts is None:
         return None
-    at_risk, in_learning = counts.get(key, (0, 0))
+    return risk_share(*counts.get(key, (0, 0)))
+
+
+def risk_share(at_risk: int, in_learning: int) -> dict:
+    """Return ``{"at_risk", "in_learning", "share"}``; ``share`` is ``None`` with no learner in learning."""
     return {"at_risk": at_risk, "in_learning": in_learning, "share": at_risk / in_learning if in_learning else None}
 
 

@@ -29,7 +29,9 @@ Grouping other than by cohort (team, coach, standard) reuses the same pure funct
 column. ``live_metrics(filters)`` computes unsaved snapshots over a filtered set (dashboard
 filters, ``outcomes.filters.DashboardFilters``) with the same constant number of queries.
 """
+import hashlib
 import logging
+import pickle  # nosec B403 - only pickle.dumps, to digest our own values (fingerprint); nothing is unpickled
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -644,9 +646,6 @@ def fingerprint(snapshot: CohortMetrics) -> str:
     compared, never unpickled. A new Python version may pickle differently, which only
     makes the next run rewrite every snapshot once.
     """
-    import hashlib
-    import pickle  # nosec B403 - dumps only, to digest our own values; nothing is unpickled
-
     shown = (
         snapshot.cohort_id,
         tuple(getattr(snapshot, name) for name in COUNT_FIELDS),

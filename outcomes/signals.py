@@ -16,10 +16,10 @@ Bulk loaders (the demo seeder, imports) wrap their work in ``metrics_paused()`` 
 import threading
 from contextlib import contextmanager
 
-from django.db import transaction
 from django.db.models.signals import post_delete, post_init, post_save
 from django.dispatch import receiver
 
+from academy.transactions import once_per_transaction
 from cohorts.models import Cohort, Enrolment
 from learners.models import CoachingSession
 from outcomes.models import AssessmentResult
@@ -54,14 +54,11 @@ class _PendingRecompute:
     resolved to cohorts in one query at commit, instead of one query per saved row.
     """
 
-    def __init__(self, connection):
-        self.connection = connection
+    def __init__(self):
         self.cohort_ids: set[int] = set()
         self.enrolment_ids: set[int] = set()
 
     def flush(self) -> None:
-        if getattr(self.connection, "academy_metrics_pending", None) is self:
-            self.connection.academy_metrics_pending = None
         cohort_ids = set(self.cohort_ids)
         if self.enrolment_ids:
             cohort_ids.update(
@@ -72,24 +69,8 @@ class _PendingRecompute:
 
 
 def _pending() -> _PendingRecompute | None:
-    """Return the pending set of the current transaction, registering its on-commit callback once.
-
-    Returns ``None`` outside a transaction. A pending set whose callback is no longer
-    registered (its transaction or savepoint was rolled back, or it already ran) is
-    replaced by a new one.
-    """
-    connection = transaction.get_connection()
-    if not connection.in_atomic_block:
-        return None
-    pending = getattr(connection, "academy_metrics_pending", None)
-    registered = pending is not None and any(
-        func == pending.flush for _sids, func, _robust in connection.run_on_commit
-    )
-    if not registered:
-        pending = _PendingRecompute(connection)
-        connection.academy_metrics_pending = pending
-        transaction.on_commit(pending.flush, robust=True)
-    return pending
+    """Return the pending set of the current transaction, queued once on commit; ``None`` outside a transaction."""
+    return once_per_transaction("metrics_pending", _PendingRecompute)
 
 
 def mark_changed(*, cohort_id: int | None = None, enrolment_id: int | None = None) -> None:

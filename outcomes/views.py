@@ -115,9 +115,10 @@ def _page(request: HttpRequest, current: str) -> dict:
 
     Invalid filters never raise: the page is unfiltered and the form's errors go to the
     GOV.UK error summary (``outcomes.filters.parse_filters``); ``filter_errors`` says so.
-    Without filter parameters the form is unbound and built lazily.
+    Without filter parameters (``filter_bound`` False) the form is unbound and built lazily.
     """
-    if has_filter_params(request.GET):
+    bound = has_filter_params(request.GET)
+    if bound:
         filters, form = parse_filters(request.GET)
         filter_errors = bool(form.errors)
     else:  # unbound: built (three queries for its choices) only if drawn, not when its HTML is cached
@@ -125,6 +126,7 @@ def _page(request: HttpRequest, current: str) -> dict:
     return {
         "filters": filters,
         "filter_form": form,
+        "filter_bound": bound,
         "filter_errors": filter_errors,
         "filter_lines": filters.descriptions(),
         "querystring": filters.querystring,
@@ -201,7 +203,7 @@ def _render_dashboard(request: HttpRequest, view: str, build) -> HttpResponse:
         keep=("source", "computed_text", "has_charts", "empty_filter_fields"),
     )
     context.update(entry)
-    if entry.get("empty_filter_fields") and not has_filter_params(request.GET):
+    if entry.get("empty_filter_fields") and not context["filter_bound"]:
         context["filter_fields_html"] = mark_safe(entry["empty_filter_fields"])  # nosec B703 B308 - our template
     if key is not None and entry["source"] == "live":
         context["source"] = "cached"
@@ -403,9 +405,7 @@ def _coaching(request: HttpRequest, context: dict) -> dict:
     coach_count, coach_rows = len(coach_rows), list(coach_page.object_list)
     overall = summary["overall"]
     if overall is not None:
-        overall["risk"] = ({"at_risk": risk["total"][0], "in_learning": risk["total"][1],
-                            "share": risk["total"][0] / risk["total"][1] if risk["total"][1] else None}
-                           if risk else None)
+        overall["risk"] = groups.risk_share(*risk["total"]) if risk else None
     return {
         "source": "live",
         "overall": overall,

@@ -86,8 +86,8 @@ def session(enrolment, coach):
                                                (dt.timedelta(days=14, minutes=1), False)])
 def test_its_coach_may_edit_for_14_days_then_only_a_lead(session, coach, lead, age, coach_may):
     now = session.created_at + age
-    assert coaching.can_change_session(coach, session, now=now) is coach_may
-    assert coaching.can_change_session(lead, session, now=now) is True
+    assert coaching.can_change_record(coach, session, now=now) is coach_may
+    assert coaching.can_change_record(lead, session, now=now) is True
 
 
 def test_a_coach_edit_after_14_days_is_refused_and_nothing_changes(session, coach):
@@ -132,7 +132,7 @@ def test_a_deletion_is_kept_in_history(session, coach):
 
 
 def test_another_coachs_session_is_never_theirs_to_change(session, other_coach):
-    assert coaching.can_change_session(other_coach, session, now=timezone.now()) is False
+    assert coaching.can_change_record(other_coach, session, now=timezone.now()) is False
 
 
 # --- Reviews and other off-the-job training ------------------------------------------------
