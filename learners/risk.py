@@ -26,7 +26,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import CharField, F, Max, Sum, Value
 from django.db.models.functions import Coalesce, NullIf
@@ -270,7 +270,8 @@ def risk_reasons(risk: LearnerRisk) -> list[RiskReason]:
             RiskReason(
                 "otj_behind",
                 "Off-the-job hours behind",
-                f"{risk.otj_logged} of {risk.otj_planned.hours} hours planned to date logged "
+                f"{risk.otj_logged.quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)} of {risk.otj_planned.hours} "
+                f"hours planned to date logged "
                 f"({risk.otj_behind_percent}% behind; the limit is 20%).",
             )
         )

@@ -122,6 +122,15 @@ def test_off_the_job_hours_more_than_20_percent_behind(enrolment, logged, behind
     assert ("otj_behind" in risk.reason_codes) is at_risk
 
 
+def test_the_behind_reason_gives_hours_to_a_tenth_as_the_table_does(enrolment):
+    """159.75 hours logged shows as 159.8 (half up), whatever the database's number type."""
+    OffTheJobActivity.objects.filter(enrolment=enrolment).delete()
+    for hours in ("19.75", "20", "20", "20", "20", "20", "20", "20"):
+        OffTheJobActivity.objects.create(enrolment=enrolment, date=START, category="self_study", hours=Decimal(hours))
+    (reason,) = [r for r in risk_of(enrolment).reasons if r.code == "otj_behind"]
+    assert reason.detail == "159.8 of 200.0 hours planned to date logged (20.1% behind; the limit is 20%)."
+
+
 @pytest.mark.parametrize(("days_ago", "overdue"), [(84, False), (85, True)])
 def test_progress_review_overdue_after_12_weeks(enrolment, days_ago, overdue):
     ProgressReview.objects.filter(enrolment=enrolment).update(date=TODAY - dt.timedelta(days=days_ago))

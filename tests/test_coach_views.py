@@ -246,3 +246,9 @@ def test_the_risk_view_shows_names_cohorts_and_coaches_of_its_page_in_constant_q
     assert [r.learner.last_name for r in rows[:3]] == ["Number 00", "Number 00", "Number 01"]
     assert all(r.enrolment.coach == coach and r.enrolment.cohort.name for r in rows)
     assert str(coach) in response.content.decode()
+
+
+def test_a_bad_risk_filter_gets_the_error_summary_and_an_error_title(client_for, lead, world):
+    html = client_for(lead).get(reverse("coach:risk") + "?cohort=no-such-cohort").content.decode()
+    assert "<title>Error: Learners at risk" in html
+    assert 'class="govuk-error-summary"' in html and "Choose a cohort from the list" in html
