@@ -190,7 +190,7 @@ def session_figures(enrolments, *, today: dt.date) -> dict[int, dict]:
     return out
 
 
-def annotate_for_risk(enrolments, *, today: dt.date, related: bool = True) -> list[Enrolment]:
+def enrolments_with_figures(enrolments, *, today: dt.date, related: bool = True) -> list[Enrolment]:
     """Return the enrolments of the queryset, in its order, each with the figures ``learner_risks`` reads (4 queries).
 
     ``related=False`` joins nothing (learner, cohort and coach are not loaded): for counts
@@ -300,10 +300,10 @@ def learner_risks(enrolments, *, today: dt.date, related: bool = True) -> list[L
 
     ``enrolments`` is an ``Enrolment`` queryset (already limited to what the user may
     see); ``today`` is the local date (``timezone.localdate()``). With ``related=False``
-    the enrolments' learner, cohort and coach are not loaded (``annotate_for_risk``):
+    the enrolments' learner, cohort and coach are not loaded (``enrolments_with_figures``):
     the flags and reasons are the same, but reading ``risk.learner`` would query.
     """
-    rows = annotate_for_risk(enrolments, today=today, related=related)
+    rows = enrolments_with_figures(enrolments, today=today, related=related)
     breaks = breaks_by_enrolment(enrolments, today=today) if rows else {}
     risks = []
     for enrolment in rows:
@@ -351,7 +351,7 @@ def _by_risk(r: LearnerRisk):
     return (not r.at_risk, -len(r.reasons), e.sort_last_name, e.sort_first_name, e.pk)
 
 
-# Each reads the enrolment's ``sort_*`` annotations (``annotate_for_risk``), not related objects.
+# Each reads the enrolment's ``sort_*`` annotations (``enrolments_with_figures``), not related objects.
 SORT_KEYS = {
     "risk": _by_risk,
     "name": lambda r: (r.enrolment.sort_last_name.lower(), r.enrolment.sort_first_name.lower(), r.enrolment.pk),

@@ -115,10 +115,9 @@ def _page(request: HttpRequest, current: str) -> dict:
 
     Invalid filters never raise: the page is unfiltered and the form's errors go to the
     GOV.UK error summary (``outcomes.filters.parse_filters``); ``filter_errors`` says so.
-    Without filter parameters (``filter_bound`` False) the form is unbound and built lazily.
+    Without filter parameters the form is unbound and built lazily.
     """
-    bound = has_filter_params(request.GET)
-    if bound:
+    if has_filter_params(request.GET):
         filters, form = parse_filters(request.GET)
         filter_errors = bool(form.errors)
     else:  # unbound: built (three queries for its choices) only if drawn, not when its HTML is cached
@@ -126,7 +125,6 @@ def _page(request: HttpRequest, current: str) -> dict:
     return {
         "filters": filters,
         "filter_form": form,
-        "filter_bound": bound,
         "filter_errors": filter_errors,
         "filter_lines": filters.descriptions(),
         "querystring": filters.querystring,
@@ -194,8 +192,9 @@ def _render_dashboard(request: HttpRequest, view: str, build) -> HttpResponse:
     template = f"outcomes/{view.split(':')[1]}.html"
 
     def build_with_empty_form(request: HttpRequest, context: dict) -> dict:
-        # The empty filter form is the same for every reader of a generation: kept with the body.
-        fields = render_to_string("forms/fields.html", {"form": DashboardFilterForm()}, request)
+        # A cached page has no filter parameters (``cache_key``), so its form is the empty one,
+        # the same for every reader of a generation: kept with the body.
+        fields = render_to_string("forms/fields.html", {"form": context["filter_form"]}, request)
         return {**build(request, context), "empty_filter_fields": fields}
 
     entry = dashboard_cache.cached_body(
@@ -203,7 +202,7 @@ def _render_dashboard(request: HttpRequest, view: str, build) -> HttpResponse:
         keep=("source", "computed_text", "has_charts", "empty_filter_fields"),
     )
     context.update(entry)
-    if entry.get("empty_filter_fields") and not context["filter_bound"]:
+    if entry.get("empty_filter_fields"):  # only cached pages, which have no filter parameters
         context["filter_fields_html"] = mark_safe(entry["empty_filter_fields"])  # nosec B703 B308 - our template
     if key is not None and entry["source"] == "live":
         context["source"] = "cached"
