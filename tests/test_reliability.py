@@ -216,10 +216,32 @@ class Worker:
         return f"--- worker {self.name} log ({self.log_path}) ---\n{self.log()}\n--- end of {self.name} log ---"
 
 
+class _Workers(list):
+    """The workers a test started (``workers_cleaned_up`` stops them)."""
+
+    def start(self, **kwargs) -> "Worker":
+        """Start a ``Worker(**kwargs)``, keep it for clean-up and return it once it is ready."""
+        worker = Worker(**kwargs)
+        self.append(worker)
+        worker.wait_until_ready()
+        return worker
+
+
+def _cohort_and_empty_queue():
+    """Return a cohort with results, with no queued task and no metrics snapshot left from before."""
+    from academy.celery import app
+    from outcomes.models import CohortMetrics
+
+    cohort = _cohort_with_results()
+    app.control.purge()
+    CohortMetrics.objects.all().delete()
+    return cohort
+
+
 @contextmanager
 def workers_cleaned_up():
-    """Collect workers; stop them all at the end, print their logs if the block failed, remove the logs."""
-    started: list[Worker] = []
+    """Yield a ``_Workers`` list; stop them all at the end, print their logs if the block failed, remove the logs."""
+    started = _Workers()
     try:
         yield started
     except BaseException:
@@ -299,13 +321,9 @@ def test_a_task_whose_worker_is_killed_mid_way_completes_once_on_a_new_worker(re
     from academy.celery import app
     from outcomes.models import CohortMetrics
 
-    cohort = _cohort_with_results()
-    app.control.purge()
-    CohortMetrics.objects.all().delete()
+    cohort = _cohort_and_empty_queue()
     with workers_cleaned_up() as workers:
-        first = Worker(name="doomed", broker_url=redis_required)
-        workers.append(first)
-        first.wait_until_ready()
+        first = workers.start(name="doomed", broker_url=redis_required)
         with metrics_table_locked():
             task_id = app.send_task(RECOMPUTE, args=[cohort.id]).id
             sent_at = time.monotonic()
@@ -315,9 +333,7 @@ def test_a_task_whose_worker_is_killed_mid_way_completes_once_on_a_new_worker(re
         assert not CohortMetrics.objects.exists(), "the killed task must have written nothing"
         # Redis gives the unacknowledged message back once the visibility timeout has passed.
         time.sleep(max(0.0, VISIBILITY_TIMEOUT_S + 1 - (time.monotonic() - sent_at)))
-        second = Worker(name="successor", broker_url=redis_required)
-        workers.append(second)
-        second.wait_until_ready()
+        second = workers.start(name="successor", broker_url=redis_required)
         second.wait_for_log(rf"Task {RECOMPUTE}\[{task_id}\] succeeded", TASK_TIMEOUT_S)
         time.sleep(VISIBILITY_TIMEOUT_S + 1)  # room for a wrong second delivery to show up
         assert _succeeded(first.log(), task_id) == 0
@@ -334,13 +350,9 @@ def test_a_task_whose_pool_process_is_killed_is_requeued_and_completes_once(redi
     from academy.celery import app
     from outcomes.models import CohortMetrics
 
-    cohort = _cohort_with_results()
-    app.control.purge()
-    CohortMetrics.objects.all().delete()
+    cohort = _cohort_and_empty_queue()
     with workers_cleaned_up() as workers:
-        worker = Worker(name="pool-kill", broker_url=redis_required, extra_env={"CELERY_VISIBILITY_TIMEOUT": "3600"})
-        workers.append(worker)
-        worker.wait_until_ready()
+        worker = workers.start(name="pool-kill", broker_url=redis_required, extra_env={"CELERY_VISIBILITY_TIMEOUT": "3600"})
         with metrics_table_locked():
             task_id = app.send_task(RECOMPUTE, args=[cohort.id]).id
             worker.wait_for_log(rf"Task {RECOMPUTE}\[{task_id}\] received", TASK_TIMEOUT_S)
@@ -365,13 +377,9 @@ def test_a_database_error_is_retried_with_back_off_until_the_task_succeeds(redis
     from academy.celery import app
     from outcomes.models import CohortMetrics
 
-    cohort = _cohort_with_results()
-    app.control.purge()
-    CohortMetrics.objects.all().delete()
+    cohort = _cohort_and_empty_queue()
     with workers_cleaned_up() as workers:
-        worker = Worker(name="retry", broker_url=redis_required, extra_env={"PGOPTIONS": "-c lock_timeout=300"})
-        workers.append(worker)
-        worker.wait_until_ready()
+        worker = workers.start(name="retry", broker_url=redis_required, extra_env={"PGOPTIONS": "-c lock_timeout=300"})
         with metrics_table_locked():
             task_id = app.send_task(RECOMPUTE, args=[cohort.id]).id
             worker.wait_for_log(rf"Task {RECOMPUTE}\[{task_id}\] retry: Retry in", TASK_TIMEOUT_S)
@@ -468,9 +476,7 @@ def test_queued_tasks_survive_a_redis_crash_and_each_runs_once():
             server.crash()
             server.start()  # same folder: Redis replays its append-only file
             assert server.queue_length() == 6, "Redis lost queued tasks across the restart"
-            worker = Worker(name="after-redis-restart", broker_url=server.url)
-            workers.append(worker)
-            worker.wait_until_ready()
+            worker = workers.start(name="after-redis-restart", broker_url=server.url)
             for task_id in ids:
                 worker.wait_for_log(rf"\[{re.escape(task_id)}\] succeeded", TASK_TIMEOUT_S)
             time.sleep(1)
