@@ -49,7 +49,7 @@ rules.add_perm("academy.export_learners", is_lead)
 # Objects ----------------------------------------------------------------------------
 rules.add_perm("learners.view_learner", is_lead | coaches_learner)
 
-# Coaching (issue 4): a coach acts only on enrolments they coach (others are 404 via
+# Coaching: a coach acts only on enrolments they coach (others are 404 via
 # ``visible_enrolments``); leads on all; heads of data read the risk view only.
 
 
@@ -77,7 +77,7 @@ rules.add_perm("learners.edit_session", is_lead | may_change_record)
 rules.add_perm("learners.edit_review", is_lead | may_change_record)
 rules.add_perm("learners.edit_activity", is_lead | may_change_record)
 
-# Privacy (issue 7) ---------------------------------------------------------------------
+# Privacy ---------------------------------------------------------------------
 
 
 @rules.predicate
@@ -173,7 +173,7 @@ def visible_enrolments(user):
     return Enrolment.objects.none()
 
 
-# Business impact, exports and the read-only API (issue 5): leads and heads of data read
+# Business impact, exports and the read-only API: leads and heads of data read
 # impact and export; only leads record impact. The API is for leads and heads of data;
 # only a lead's token sees learners' names, emails and ULNs (others get pseudonyms).
 rules.add_perm("academy.view_impact", is_lead | is_head_of_data)

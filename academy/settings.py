@@ -346,18 +346,18 @@ LOGGING = {
 }
 
 # --- Academy ------------------------------------------------------------------------
-# Cohorts with fewer learners than this are marked "too small to compare" (DESIGN.md).
+# Cohorts with fewer learners than this are marked "too small to compare" (docs/rules.md, "Statistics").
 ACADEMY_SMALL_COHORT = 5
 # Privacy: learners are anonymised this many years after their last enrolment ended
 # (UK GDPR Art. 5(1)(e) storage limitation; the employer's retention schedule decides N).
 ACADEMY_RETENTION_YEARS = env.int("ACADEMY_RETENTION_YEARS", default=6)
-# The largest staff/ILR file the import accepts, in bytes (cohorts.imports.pipeline; issue 3).
+# The largest staff/ILR file the import accepts, in bytes (cohorts.imports.pipeline).
 ACADEMY_IMPORT_MAX_BYTES = env.int("ACADEMY_IMPORT_MAX_BYTES", default=10 * 1024 * 1024)
 # The scale benchmark's bare view at /bench/bare/ (outcomes.bench): off unless set, and
 # only ever set by ``python manage.py benchmark`` for its own gunicorn.
 ACADEMY_BENCH_VIEWS = env.bool("ACADEMY_BENCH_VIEWS", default=False)
 
-# --- Business impact, exports and the read-only API (issue 5) -------------------------
+# --- Business impact, exports and the read-only API -------------------------
 # Hours saved a year are turned into pounds on the value-for-the-levy page only with an
 # hourly cost: this default (pounds an hour, e.g. 25.50) or the page's own input. Unset: none.
 ACADEMY_HOURLY_COST_GBP = env.str("ACADEMY_HOURLY_COST_GBP", default="") or None

@@ -1,6 +1,6 @@
 """A deterministic demo academy shaped like the model customer.
 
-The model customer (DESIGN.md) is a county council that put 62 staff from 27 teams
+The model customer (README.md) is a county council that put 62 staff from 27 teams
 through data apprenticeships (Python, Power BI, SQL) with one-to-one coaching and
 reached a 92% distinction/merit rate. ``seed_demo`` builds that academy:
 
@@ -238,7 +238,7 @@ def planned_otj_hours(start: dt.date, planned_end: dt.date) -> Decimal:
 
     6 hours a week over the programme's weeks less statutory annual leave (5.6 weeks a
     year, pro rata), rounded to whole hours: the ESFA funding rule for full-time starts
-    from 1 August 2022 (RULES.md, "Off-the-job training"). Starts from 1 August 2025
+    from 1 August 2022 (docs/rules.md, "Off-the-job training"). Starts from 1 August 2025
     keep the same plan, which is above the 187-hour floor of the 2025/26 rules.
     """
     weeks = (planned_end - start).days / 7
@@ -366,7 +366,7 @@ def _plan_grades(rng: random.Random, learners: list[_Learner]) -> None:
     """Share out 27 distinction, 19 merit, 3 pass and 1 fail first-attempt grades.
 
     Merit goes only to Data Analyst learners: some assessment plans grade only
-    fail/pass/distinction (RULES.md), so the demo never gives a Data Technician a merit.
+    fail/pass/distinction (docs/rules.md), so the demo never gives a Data Technician a merit.
     The fail is in the earliest cohort so the resit (attempt 2, a pass) fits before
     ``DEMO_TODAY``.
     """
@@ -403,7 +403,7 @@ def _plan_enrolment(rng: random.Random, learner: _Learner, *, had_break: bool) -
         break_start = _weekday(start + dt.timedelta(days=rng.randint(210, 300)))
         break_end = break_start + dt.timedelta(weeks=rng.randint(8, 12))
         learner.breaks.append((break_start, break_end))
-        planned_end += break_end - break_start  # RULES.md: the planned end moves by the break's length
+        planned_end += break_end - break_start  # docs/rules.md: the planned end moves by the break's length
         history += [
             (Enrolment.Status.ACTIVE, Enrolment.Status.BREAK_IN_LEARNING, break_start,
              "Caring responsibilities; agreed with the employer, intends to return."),

@@ -103,7 +103,7 @@ class EnrolmentFilterForm(FilterForm):
 
     q = forms.CharField(label="Search", required=False, help_text="Name, work email, employee number or ULN")
     # Team, cohort and coach: a select up to 200 choices, else a text input taking the name or
-    # number with a datalist of the first 200 (outcomes.filters.NamedLookupField; issue 6).
+    # number with a datalist of the first 200 (outcomes.filters.NamedLookupField).
     team = NamedLookupField(
         Team.objects.order_by("name"), what="team", required=False, empty_label="All teams",
         error_messages=_choice_messages("team"),

@@ -81,7 +81,7 @@ class Cohort(models.Model):
 
 
 class Enrolment(models.Model):
-    """One learner on one cohort, with its status lifecycle (DESIGN.md).
+    """One learner on one cohort, with its status lifecycle (docs/rules.md, "Enrolment lifecycle").
 
     ``active`` → (``break_in_learning`` ↔ ``active``) → ``gateway`` →
     ``end_point_assessment`` → ``completed``; or → ``withdrawn`` with a reason.

@@ -1,6 +1,6 @@
 """Enrolment workflows: enrol a learner and move an enrolment through its status lifecycle.
 
-The lifecycle (DESIGN.md; RULES.md):
+The lifecycle (docs/rules.md, "Enrolment lifecycle"):
 
     active → (break_in_learning ↔ active) → gateway → end_point_assessment → completed
     any status before completed → withdrawn (with an ILR WithdrawReason)
@@ -21,14 +21,14 @@ Rules decided here (and why):
   before the enrolment's start, or before the latest recorded change (the history stays
   in date order).
 - A break in learning starts only from ``active``; after gateway it is refused
-  (RULES.md, "End-point assessment"). On return the planned end date moves by the
-  length of the break in days (RULES.md, "Progress reviews, duration, breaks"; ESFA
+  (docs/rules.md, "End-point assessment"). On return the planned end date moves by the
+  length of the break in days (docs/rules.md, "Progress reviews, duration, breaks"; ESFA
   funding rules: the planned end date is re-planned by the length of the break).
 - Gateway only from ``active`` (return from a break first); end-point assessment only
   from ``gateway``.
 - An EPA result only while in ``end_point_assessment``; attempts go 1, 2, 3… with no
   gaps; none after a passing attempt; its date neither in the future nor before the
-  start or the previous attempt (outcomes.AssessmentResult docstring; RULES.md).
+  start or the previous attempt (outcomes.AssessmentResult docstring; docs/rules.md).
 - Completion needs a result: the latest attempt passed (achieved, ILR Outcome 1), or it
   failed and no resit will be taken (a "final fail", ILR Outcome 3). The actual end date
   is the end of learning (ILR LearnActEndDate), which is the gateway date unless given.
@@ -268,7 +268,7 @@ def start_break(
     """Start a break in learning on ``on`` (active → break_in_learning); return the enrolment.
 
     ``reason`` is required (a break is agreed with the employer and the apprentice
-    intends to return: ESFA funding rules). Refused after gateway (RULES.md).
+    intends to return: ESFA funding rules). Refused after gateway (docs/rules.md).
     """
     with transaction.atomic():
         enrolment = _lock(enrolment, expected_version)
@@ -296,7 +296,7 @@ def end_break(
     """Return from a break in learning on ``on`` (break_in_learning → active); return the enrolment.
 
     The planned end date moves later by the length of the break, ``on`` minus the date
-    the break started, in days (RULES.md; ESFA funding rules on breaks in learning): a
+    the break started, in days (docs/rules.md; ESFA funding rules on breaks in learning): a
     break from 1 March to 31 May (91 days) moves a planned end of 1 January 2027 to
     2 April 2027. The return date must be after the break started.
     """

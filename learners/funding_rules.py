@@ -1,7 +1,7 @@
 """ESFA apprenticeship funding rules that change by year, keyed by the enrolment's start date.
 
 An enrolment follows the rules of the academic year (1 August – 31 July) in which it
-started. ``/work/shared/RULES.md`` ("Off-the-job (OTJ) training" and "Progress reviews,
+started. ``docs/rules.md`` ("Off-the-job (OTJ) training" and "Progress reviews,
 duration, breaks") restates these rules with the same sources; where a newer official
 source disagrees with either, the official source wins.
 
@@ -39,7 +39,7 @@ RULES_2025_FROM = dt.date(2025, 8, 1)
 
 FULL_TIME_HOURS_PER_WEEK = Decimal(30)
 OTJ_FLOOR_2025_HOURS = Decimal(187)
-# Statutory annual leave (5.6 weeks a year) is not off-the-job time (RULES.md).
+# Statutory annual leave (5.6 weeks a year) is not off-the-job time (docs/rules.md).
 ANNUAL_LEAVE_WEEKS_PER_YEAR = Decimal("5.6")
 
 SOURCE_2021 = "ESFA apprenticeship funding rules 2021/22 (off-the-job training: 20% of contracted hours)"
@@ -111,7 +111,7 @@ def otj_minimum(
 
     Working weeks exclude breaks in learning and statutory annual leave
     (``working_weeks``). ``value`` is ``None`` when contracted hours are needed but not
-    recorded. RULES.md restates these rules.
+    recorded. docs/rules.md restates these rules.
     """
     if start_date >= RULES_2025_FROM:
         reduction = Decimal(prior_learning_reduction_hours or 0)
@@ -166,7 +166,7 @@ def review_interval(*, start_date: dt.date) -> RuleFigure:
 
     12 weeks for starts before 1 August 2025 (ESFA funding rules 2022/23, P59–P60);
     3 calendar months from 1 August 2025 (ESFA funding rules 2025/26, rule 92).
-    RULES.md restates them.
+    docs/rules.md restates them.
     """
     if start_date >= RULES_2025_FROM:
         return RuleFigure(
@@ -201,7 +201,7 @@ def minimum_duration(*, start_date: dt.date) -> RuleFigure:
     """Return the minimum duration in months: 12, or 8 for starts from 1 August 2025.
 
     Source: ESFA apprenticeship funding rules (12 months through 2024/25; 8 months
-    in the 2025/26 rules). RULES.md restates it.
+    in the 2025/26 rules). docs/rules.md restates it.
     """
     if start_date >= RULES_2025_FROM:
         return RuleFigure(

@@ -6,7 +6,7 @@ job can work out every learner from rows they have already loaded.
 Break periods come from ``cohorts.EnrolmentStatusChange`` rows: a change to
 ``break_in_learning`` opens a break on its ``effective_date``; the next change to any
 other status (normally back to ``active``) closes it on that change's date. A break
-still open runs to ``today``. RULES.md ("Progress reviews, duration, breaks"): the
+still open runs to ``today``. docs/rules.md ("Progress reviews, duration, breaks"): the
 planned end date moves by the length of the break.
 """
 from __future__ import annotations
@@ -93,7 +93,7 @@ def planned_hours_to_date(
     Elapsed learning days = days from ``start_date`` to ``today`` (capped at the
     planned end) less days on a break in that window: the plan pauses during a break.
     Total learning days = days from start to planned end less the days of *closed*
-    breaks (the planned end has already moved by their length, RULES.md); an open break
+    breaks (the planned end has already moved by their length, docs/rules.md); an open break
     is not taken off the total, because the planned end moves only when the learner
     returns. Hours planned to date = ``planned_hours`` × elapsed ÷ total, between 0 and
     ``planned_hours``, rounded half up to 0.1 hour.

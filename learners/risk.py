@@ -10,7 +10,7 @@ constant number of queries, whatever the number of learners or sessions:
 3. other off-the-job hours and 4. the last progress review, each one grouped query;
 5. their status changes (for breaks in learning).
 
-The risk rules (issue 4), for enrolments in learning (``active``) only:
+The risk rules, for enrolments in learning (``active``) only:
 
 - ``no_session``: no attended session for 30 days or more (29 days is not at risk),
   counted from the last attended session, or from the start or the return from a break

@@ -26,7 +26,7 @@ def match_benchmark(
 ) -> NationalBenchmark | None:
     """Return the national benchmark to compare a rate of ``measure`` with, or ``None``.
 
-    The rule (DESIGN.md, "Statistics": a rate is compared only with the same measure):
+    The rule (docs/rules.md, "Statistics": a rate is compared only with the same measure):
 
     1. Only benchmarks of the same ``measure`` count; another measure is never borrowed.
     2. Suppressed figures (``rate`` empty: ``low``/``x`` in DfE tables) are skipped.

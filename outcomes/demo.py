@@ -2,7 +2,7 @@
 
 The county council the demo is modelled on reported £3.5m of debt resolved (Revenues
 and Benefits), 260+ hours a year saved in children's safeguarding, and 50% less time
-refining an EV-infrastructure project (shared/DESIGN.md). ``seed_impact_records`` writes
+refining an EV-infrastructure project (README.md). ``seed_impact_records`` writes
 the same three records against the demo's teams and some of their learners; it is
 called by ``cohorts.demo.seed_demo`` inside its transaction.
 """

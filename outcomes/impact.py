@@ -7,7 +7,7 @@ with the number of records.
 Value for the levy compares the funding-band value of the enrolments with the money
 impact recorded. Funding band: "the maximum the levy pays for a standard"; the levy is
 "0.5% of an annual pay bill above £3m (a £15,000 allowance), plus a 10% government
-top-up" (shared/RULES.md, "Apprenticeship levy", citing IfATE funding bands and DfE
+top-up" (docs/rules.md, "Apprenticeship levy", citing IfATE funding bands and DfE
 "Manage apprenticeships" help). Bands come from ``Standard.max_funding_gbp``; where it is
 empty the band is unknown and those enrolments are left out, with a note, never guessed.
 """
@@ -26,9 +26,9 @@ from .models import ImpactRecord
 
 Kind = ImpactRecord.Kind
 
-LEVY_RATE = Decimal("0.005")  # 0.5% of the annual pay bill (RULES.md)
-LEVY_ALLOWANCE_GBP = Decimal("15000")  # so only a pay bill above £3m pays (RULES.md)
-GOVERNMENT_TOP_UP = Decimal("0.10")  # 10% added to the levy paid in (RULES.md)
+LEVY_RATE = Decimal("0.005")  # 0.5% of the annual pay bill (docs/rules.md)
+LEVY_ALLOWANCE_GBP = Decimal("15000")  # so only a pay bill above £3m pays (docs/rules.md)
+GOVERNMENT_TOP_UP = Decimal("0.10")  # 10% added to the levy paid in (docs/rules.md)
 
 # kind → (short unit label for tables, how totals are made)
 KIND_UNITS = {
@@ -251,7 +251,7 @@ class LevyValue:
 def annual_levy(pay_bill_gbp: Decimal) -> Decimal:
     """Return the annual apprenticeship levy for a pay bill in pounds: 0.5% of it less the £15,000 allowance, at least 0.
 
-    Source: shared/RULES.md, "Apprenticeship levy" (DfE "Manage apprenticeships" help).
+    Source: docs/rules.md, "Apprenticeship levy" (DfE "Manage apprenticeships" help).
     The 10% government top-up is added to the levy account, not paid by the employer.
     """
     return max(Decimal(pay_bill_gbp) * LEVY_RATE - LEVY_ALLOWANCE_GBP, Decimal(0)).quantize(Decimal("0.01"))

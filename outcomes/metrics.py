@@ -378,7 +378,7 @@ def achievement_counts(enrolments: pd.DataFrame, results: pd.DataFrame) -> pd.Da
     """Return, per ``cohort_id``, ``leavers``, ``achievers`` and ``achievement_year`` for the achievement rate.
 
     Methodology: the DfE qualification achievement rate (QAR) for apprenticeships
-    (RULES.md; DfE "Apprenticeship national achievement rate tables" footnotes): the
+    (docs/rules.md; DfE "Apprenticeship national achievement rate tables" footnotes): the
     cohort is the leavers (no longer continuing and not on a break, with an actual end
     date), counted in the academic year (1 August–31 July) of their hybrid end date,
     the later of the actual and planned end dates; achievers are leavers whose ILR
@@ -418,7 +418,7 @@ def achievement_counts(enrolments: pd.DataFrame, results: pd.DataFrame) -> pd.Da
 def first_attempt_counts(results: pd.DataFrame) -> pd.DataFrame:
     """Return, per ``cohort_id``, counts of first-attempt EPA results by grade and ``epa_year``.
 
-    Only attempt 1 counts (DESIGN.md: rates use completed assessments, first attempt), as
+    Only attempt 1 counts (docs/rules.md, "Statistics": rates use completed assessments, first attempt), as
     in Ofqual's first-attempt pass rate. Columns: ``epa_completed`` (enrolments with a
     first-attempt result), ``distinction``, ``merit``, ``passed``, ``failed`` (int64) and
     ``epa_year``: start year of the academic year of the latest first-attempt result date

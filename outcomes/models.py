@@ -12,7 +12,7 @@ class AssessmentResult(models.Model):
     """The grade of one end-point assessment (EPA) attempt on an enrolment.
 
     Grades follow the assessment plan: some standards grade fail/pass/merit/
-    distinction, others fail/pass/distinction; merit is never assumed (RULES.md).
+    distinction, others fail/pass/distinction; merit is never assumed (docs/rules.md).
     A withdrawn enrolment never has a result: a database trigger enforces it
     (migration ``outcomes.0002``), and ``clean`` says so in forms.
     """

@@ -2,7 +2,7 @@
 
 Pure functions: they take snapshot objects (or their ``rates`` dicts) and return plain
 dicts, lists and strings, with no database access. The statistics rules are in
-``shared/DESIGN.md`` ("Statistics"):
+``docs/rules.md`` ("Statistics"):
 
 - a rate is compared only with a benchmark of the same measure (the snapshot stores the
   benchmark under the measure it belongs to, so a measure never borrows another's);

@@ -1,7 +1,7 @@
 """Small statistics for cohort rates: the Wilson score interval and the exact binomial test.
 
 Both wrap ``scipy.stats.binomtest`` so the arithmetic is SciPy's, not ours; this module
-fixes the conventions Academy uses (DESIGN.md, "Statistics"): a 95% Wilson score interval
+fixes the conventions Academy uses (docs/rules.md, "Statistics"): a 95% Wilson score interval
 without continuity correction, and a two-sided exact test. Results are memoised by their
 arguments: the metrics job asks for the same few (k, n) pairs across many cohorts, and
 ``binomtest`` costs about half a millisecond a call.

@@ -304,7 +304,7 @@ def test_dashboard_query_count_does_not_grow_with_cohorts(client_for, lead):
     ``academy.auth_backends.StaffModelBackend`` loads them once);
     6–9. the filter form's choices: standards with cohorts, cohorts, teams, coaches; then
     the session save (``SESSION_SAVE_EVERY_REQUEST``): 10. SAVEPOINT, 11. UPDATE
-    django_session, 12. RELEASE; 13. the business impact totals (issue 5: one grouped
+    django_session, 12. RELEASE; 13. the business impact totals (one grouped
     query, ``outcomes.impact.impact_totals``); 14. the dashboard generation (the cache key,
     ``outcomes.dashboard_cache``). Partials other pages add (navigation,
     export extras) may add a fixed query or two, so the count is compared, not pinned.

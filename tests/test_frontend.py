@@ -79,7 +79,7 @@ def test_it_signs_in_and_shows_the_success_message_as_a_banner(client, coach):
     )
 
     html = response.content.decode()
-    assert response.redirect_chain[-1][0] == reverse("coach:home")  # issue 4: coaches land on their own page
+    assert response.redirect_chain[-1][0] == reverse("coach:home")  # coaches land on their own page
     assert "govuk-notification-banner--success" in html
     assert "Successfully signed in as Bob Coach." in html
 
@@ -213,7 +213,7 @@ def test_it_lists_learners_for_a_lead(client_for, lead, django_assert_num_querie
 
     # Queries: session, user, count of learners, one page of learners joined to their teams,
     # then the session saved again (SESSION_SAVE_EVERY_REQUEST: savepoint, update, release).
-    # Issue 3 (lead's workspace) adds: the filter choices (teams, standards, cohorts, coaches),
+    # The lead's workspace adds: the filter choices (teams, standards, cohorts, coaches),
     # the prefetch of the page's enrolments with cohorts, and the user's and groups' model
     # permissions (leads are staff: one has_perm answered False by rules falls through to
     # academy.auth_backends.StaffModelBackend, which reads them once; cached).

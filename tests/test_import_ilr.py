@@ -1,4 +1,4 @@
-"""ILR XML import (issue 3): ESFA's two sample files exactly, and a standards file built from them.
+"""ILR XML import: ESFA's two sample files exactly, and a standards file built from them.
 
 ``ilr_standards.xml`` is ESFA's ``ILRFile.xml`` learner with the programme aim changed
 to a standard (ProgType 25, StdCode 80 = ST0118), one learner per case

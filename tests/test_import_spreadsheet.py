@@ -1,4 +1,4 @@
-"""Staff spreadsheet import (issue 3): every quirk of real HR exports, on small fixture files.
+"""Staff spreadsheet import: every quirk of real HR exports, on small fixture files.
 
 Each test asserts the exact rows created or changed and the exact messages.
 """

@@ -1,4 +1,4 @@
-"""Import pages (issue 3): upload → progress → preview → skip/confirm → result, for leads only."""
+"""Import pages: upload → progress → preview → skip/confirm → result, for leads only."""
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse

@@ -18,13 +18,13 @@ ROLES = ("anonymous", "coach", "other_coach", "lead", "head")
 # name -> expected status per role, for GET. ``other_coach`` is a coach who does not coach
 # the learner in the URL: 404, so other learners' existence is not disclosed.
 EXPECTED = {
-    # Imports (issue 3): leads only. confirm/cancel are POST-only.
+    # Imports: leads only. confirm/cancel are POST-only.
     "imports:upload": {"anonymous": SIGN_IN, "coach": 403, "other_coach": 403, "lead": 200, "head": 403},
     "imports:template": {"anonymous": SIGN_IN, "coach": 403, "other_coach": 403, "lead": 200, "head": 403},
     "imports:detail": {"anonymous": SIGN_IN, "coach": 403, "other_coach": 403, "lead": 200, "head": 403},
     "imports:confirm": {"anonymous": SIGN_IN, "coach": 403, "other_coach": 403, "lead": 405, "head": 403},
     "imports:cancel": {"anonymous": SIGN_IN, "coach": 403, "other_coach": 403, "lead": 405, "head": 403},
-    # Coach's pages (issue 4): a coach acts only on enrolments they coach; heads read the risk view.
+    # Coach's pages: a coach acts only on enrolments they coach; heads read the risk view.
     "coach:home": {"anonymous": SIGN_IN, "coach": 200, "other_coach": 200, "lead": 302, "head": 302},
     "coach:risk": {"anonymous": SIGN_IN, "coach": 403, "other_coach": 403, "lead": 200, "head": 200},
     "coach:enrolment": {"anonymous": SIGN_IN, "coach": 200, "other_coach": 404, "lead": 200, "head": 403},
@@ -45,7 +45,7 @@ EXPECTED = {
     "outcomes:benchmark_list": {"anonymous": SIGN_IN, "coach": 403, "other_coach": 403, "lead": 200, "head": 200},
     "outcomes:benchmark_create": {"anonymous": SIGN_IN, "coach": 403, "other_coach": 403, "lead": 200, "head": 403},
     "outcomes:recompute": {"anonymous": SIGN_IN, "coach": 403, "other_coach": 403, "lead": 405, "head": 403},
-    # Dashboard pages and benchmark upkeep (issue 5, first half): heads and leads read; leads manage.
+    # Dashboard pages and benchmark upkeep: heads and leads read; leads manage.
     "outcomes:dashboard_standards": {"anonymous": SIGN_IN, "coach": 403, "other_coach": 403, "lead": 200, "head": 200},
     "outcomes:dashboard_trends": {"anonymous": SIGN_IN, "coach": 403, "other_coach": 403, "lead": 200, "head": 200},
     "outcomes:dashboard_teams": {"anonymous": SIGN_IN, "coach": 403, "other_coach": 403, "lead": 200, "head": 200},
@@ -55,11 +55,11 @@ EXPECTED = {
     "outcomes:benchmark_import": {"anonymous": SIGN_IN, "coach": 403, "other_coach": 403, "lead": 200, "head": 403},
     "outcomes:benchmark_import_confirm": {"anonymous": SIGN_IN, "coach": 403, "other_coach": 403, "lead": 405,
                                           "head": 403},
-    # Privacy (issue 7): subject access and erasure are for leads only.
+    # Privacy: subject access and erasure are for leads only.
     "privacy:subject_access": {"anonymous": SIGN_IN, "coach": 403, "other_coach": 403, "lead": 200, "head": 403},
     "privacy:subject_access_json": {"anonymous": SIGN_IN, "coach": 403, "other_coach": 403, "lead": 200, "head": 403},
     "privacy:erase": {"anonymous": SIGN_IN, "coach": 403, "other_coach": 403, "lead": 200, "head": 403},
-    # The lead's workspace (issue 3): leads manage; coaches read their own learners and enrolments.
+    # The lead's workspace: leads manage; coaches read their own learners and enrolments.
     "learners:create": {"anonymous": SIGN_IN, "coach": 403, "other_coach": 403, "lead": 200, "head": 403},
     "learners:edit": {"anonymous": SIGN_IN, "coach": 403, "other_coach": 403, "lead": 200, "head": 403},
     "learners:export_csv": {"anonymous": SIGN_IN, "coach": 403, "other_coach": 403, "lead": 200, "head": 403},
@@ -86,7 +86,7 @@ EXPECTED = {
     "enrolments:list": {"anonymous": SIGN_IN, "coach": 200, "other_coach": 200, "lead": 200, "head": 403},
     "enrolments:detail": {"anonymous": SIGN_IN, "coach": 200, "other_coach": 404, "lead": 200, "head": 403},
 }
-# Business impact, exports and the read-only API (issue 5): leads and heads of data read and
+# Business impact, exports and the read-only API: leads and heads of data read and
 # export, leads record impact; the API answers 401 without credentials (no sign-in redirect).
 _READ = {"anonymous": SIGN_IN, "coach": 403, "other_coach": 403, "lead": 200, "head": 200}
 _LEAD = {"anonymous": SIGN_IN, "coach": 403, "other_coach": 403, "lead": 200, "head": 403}
@@ -141,9 +141,9 @@ def _kwargs_for(name, pattern, world):
     keys = set(pattern.pattern.converters)
     if not keys:
         return {}
-    if name == "exports:table":  # issue 5: one dashboard table
+    if name == "exports:table":  # one dashboard table
         return {"name": "enrolments", "fmt": "csv"}
-    if name == "exports:chart":  # issue 5: one dashboard chart, from a snapshot of the world's cohort
+    if name == "exports:chart":  # one dashboard chart, from a snapshot of the world's cohort
         from django.utils import timezone
 
         from outcomes.models import CohortMetrics
@@ -151,7 +151,7 @@ def _kwargs_for(name, pattern, world):
         CohortMetrics.objects.get_or_create(key=f"cohort:{world['cohort'].pk}", cohort=world["cohort"],
                                             defaults={"computed_at": timezone.now(), "enrolled": 1})
         return {"name": "coaching"}
-    if name == "impact:edit":  # issue 5: an impact record
+    if name == "impact:edit":  # an impact record
         import datetime as dt
 
         from outcomes.models import ImpactRecord
@@ -159,17 +159,17 @@ def _kwargs_for(name, pattern, world):
         record = ImpactRecord.objects.get_or_create(title="Matrix", kind="money", value=1, evidence="e",
                                                     date=dt.date(2026, 1, 1))[0]
         return {"pk": record.pk}
-    if name == "outcomes:benchmark_edit":  # issue 5: a national benchmark
+    if name == "outcomes:benchmark_edit":  # a national benchmark
         return {"pk": factories.NationalBenchmarkFactory().pk}
-    if name == "outcomes:recompute_status":  # issue 5: any run id (an unknown run says so)
+    if name == "outcomes:recompute_status":  # any run id (an unknown run says so)
         return {"run_id": "0123abcd"}
     by_kwarg = {"enrolment_pk": "enrolment", "session_pk": "session", "review_pk": "review",
-                "activity_pk": "activity"}  # coach's pages (issue 4)
+                "activity_pk": "activity"}  # coach's pages
     if keys <= set(by_kwarg):
         return {key: world[by_kwarg[key]].pk for key in keys}
     target = {"learners": world["learner"], "cohorts": world["cohort"], "outcomes": world["cohort"]}
     target.update({"teams": world["learner"].team, "enrolments": world["enrolment"]})
-    if name.startswith("imports:"):  # issue 3: an import run (created here, leads only)
+    if name.startswith("imports:"):  # an import run (created here, leads only)
         from cohorts.models import ImportRun
 
         target["imports"] = ImportRun.objects.get_or_create(kind="spreadsheet", filename="staff.csv", content=b"")[0]

@@ -4,7 +4,7 @@ Training providers return the ILR to the ESFA monthly; this reads the 2018/19 me
 format (namespace ``ESFA/ILR/2018-19``, schema ``ilr_2018-19_schema_v2.xsd``; elements
 are matched by local name, so the older ``SFA/ILR/2017-18`` children of ESFA's own
 sample files read the same). Codes follow the ILR 2018/19 code lists
-(``ilr_1819_code_lists_extract.csv``; RULES.md "ILR codes"). Unknown codes are errors
+(``ilr_1819_code_lists_extract.csv``; docs/rules.md "ILR codes"). Unknown codes are errors
 naming the code, never guessed.
 
 One preview row per ``<Learner>``, numbered by its position in the file. Decisions:
@@ -330,7 +330,7 @@ def _plan_aim(context, row, element, delivery, learner, enrolments) -> None:
         status = existing.status  # CompStatus 1 covers gateway and EPA: do not move the learner back
     if existing is not None and status == Enrolment.Status.BREAK_IN_LEARNING and existing.status in (
             *ONGOING, Enrolment.Status.COMPLETED):
-        row.error(f"{where}, CompStatus", "A break in learning cannot be recorded after gateway (RULES.md); "
+        row.error(f"{where}, CompStatus", "A break in learning cannot be recorded after gateway (docs/rules.md); "
                   f"this enrolment is at {existing.get_status_display().lower()}.")
         return
     actual_end = dates["LearnActEndDate"] if status not in (

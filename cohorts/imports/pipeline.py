@@ -1,6 +1,6 @@
 """Preview and apply an import: shared by the web pages, the Celery tasks and the command.
 
-An import runs in two steps (issue 3):
+An import runs in two steps:
 
 1. **check** (``build_plan``): read the file and decide, row by row, what would happen:
    ``new`` / ``changed`` / ``unchanged`` / ``error`` (ILR files also have

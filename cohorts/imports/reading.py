@@ -1,6 +1,6 @@
 """Files to rows: sniff what an upload is, decode it, and read its cells.
 
-Accepts what real HR exports contain (issue 3): CSV in UTF-8 with or without a
+Accepts what real HR exports contain: CSV in UTF-8 with or without a
 byte-order mark, or in Windows-1252; Excel workbooks (``.xlsx``, first sheet) with
 date cells and numbers; blank rows (skipped, wherever they are). ILR files are XML
 and are read by ``cohorts.imports.ilr``.

@@ -6,7 +6,7 @@ preview, and order does not matter. One row is one member of staff, matched to a
 existing learner by employee number, so importing the same file twice changes
 nothing the second time.
 
-Decisions (issue 3):
+Decisions:
 
 - **Employee numbers** are text. Excel drops leading zeros when a column is
   numeric (004213 → 4213), and the lost zeros cannot be recovered from the file, so
