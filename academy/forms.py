@@ -12,8 +12,10 @@ A page that wants the error summary above other content uses
 with ``{% include "forms/fields.html" with form=form %}`` (no second summary).
 """
 from django import forms
+from django.db.models import Q
 from django.forms.boundfield import BoundField
 from django.forms.renderers import TemplatesSetting
+from django.utils.html import format_html, format_html_join
 
 DATE_HINT = "For example, 29/11/2026"
 
@@ -134,3 +136,94 @@ class GovUKFormMixin:
     """
 
     bound_field_class = GovUKBoundField
+
+
+SELECT_LIMIT = 200  # above this many choices, a text input (name or id) with a datalist of the first 200
+
+
+class DatalistInput(forms.TextInput):
+    """A text input followed by a ``<datalist>`` of suggestions (``options``: list of strings)."""
+
+    def __init__(self, attrs=None, options=()):
+        super().__init__(attrs)
+        self.options = list(options)
+
+    def render(self, name, value, attrs=None, renderer=None):
+        list_id = f"{(attrs or {}).get('id') or self.attrs.get('id') or 'id_' + name}-options"
+        attrs = {**(attrs or {}), "list": list_id, "autocomplete": "off"}
+        html = super().render(name, value, attrs, renderer)
+        options = format_html_join("", '<option value="{}"></option>', ((o,) for o in self.options))
+        # ``html`` is the widget's own (escaped, safe) output; format_html keeps it as is.
+        return format_html('{}<datalist id="{}">{}</datalist>', html, list_id, options)
+
+
+class NamedLookupField(forms.ModelChoiceField):
+    """A record chosen by id or exact name: a ``<select>`` for up to ``SELECT_LIMIT`` records, else a text input.
+
+    ``prepare(limit=SELECT_LIMIT)`` runs one query (``limit + 1`` rows in the field's
+    order): with at most ``limit`` records the field stays a select of them; with more,
+    it becomes a text input that accepts the record's id or its exact name (any case, in
+    one of ``name_fields``), with a ``<datalist>`` of the first ``limit`` records (the
+    order puts the most recent first where that matters). Cleaning costs one query either
+    way, so the page's query count does not grow with the data.
+
+    Errors: an unknown id in the address keeps the list's message ("Choose a cohort from
+    the list: …"); in the text input, "No cohort is called “X”: enter its name exactly as
+    listed, or its id" and, for a name shared by several records, "More than one cohort is
+    called “X”: enter its id instead".
+    """
+
+    def __init__(self, *args, what: str, name_fields: tuple[str, ...] = ("name",), **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault(
+            "error_messages",
+            {"invalid_choice": f"Choose a {what} from the list: the {what} in the address does not exist"},
+        )
+        super().__init__(*args, **kwargs)
+        self.what = what
+        self.name_fields = name_fields
+        self.as_text = False
+
+    def prepare(self, limit: int | None = None) -> None:
+        """Read up to ``limit + 1`` records (one query) and choose the widget: select, or text with a datalist.
+
+        ``limit`` defaults to ``SELECT_LIMIT``.
+        """
+        limit = SELECT_LIMIT if limit is None else limit
+        first = list(self.queryset[: limit + 1])
+        if len(first) <= limit:
+            # The select draws these rows without querying again.
+            self.choices = [("", self.empty_label or "")] + [(obj.pk, self.label_from_instance(obj)) for obj in first]
+            return
+        self.as_text = True
+        label = self.label or self.what.capitalize()
+        self.widget = DatalistInput(options=[self.label_from_instance(obj) for obj in first[:limit]])
+        self.help_text = f"Type its name exactly (suggestions show the first {limit}) or its number"
+        self.label = label
+
+    def to_python(self, value):
+        if not self.as_text or value in self.empty_values:
+            return super().to_python(value)
+        text = str(value).strip()
+        if text.isdigit():
+            match = self.queryset.filter(pk=int(text)).first()
+            if match is None:
+                raise forms.ValidationError(
+                    f"No {self.what} has the number {text}: enter its name exactly as listed, or its number",
+                    code="invalid_choice",
+                )
+            return match
+        query = Q()
+        for field in self.name_fields:
+            query |= Q(**{f"{field}__iexact": text})
+        matches = list(self.queryset.filter(query)[:2])
+        if not matches:
+            raise forms.ValidationError(
+                f"No {self.what} is called “{text}”: enter its name exactly as listed, or its number",
+                code="invalid_choice",
+            )
+        if len(matches) > 1:
+            raise forms.ValidationError(
+                f"More than one {self.what} is called “{text}”: enter its number instead", code="invalid_choice"
+            )
+        return matches[0]

@@ -85,8 +85,9 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "academy",
-    "cohorts",
     "learners",
+    "cohorts",
+    "coaching",
     "outcomes",
 ]
 
@@ -287,7 +288,7 @@ CELERY_BEAT_SCHEDULE["apply-retention-nightly"] = {
     "schedule": 60 * 60 * 24,
     "options": {"expires": 60 * 60},
 }
-# Coaches' morning reminder (learners.tasks): daily at 07:00 in CELERY_TIMEZONE (Europe/London).
+# Coaches' morning reminder (coaching.tasks): daily at 07:00 in CELERY_TIMEZONE (Europe/London).
 from celery.schedules import crontab  # noqa: E402
 
 # Import runs whose job was lost (a worker gone with its task) end as failed with a message.
@@ -297,7 +298,7 @@ CELERY_BEAT_SCHEDULE["fail-stalled-imports"] = {
     "options": {"expires": 5 * 60},
 }
 CELERY_BEAT_SCHEDULE["send-coach-reminders-daily"] = {
-    "task": "learners.tasks.send_reminders",
+    "task": "coaching.tasks.send_reminders",
     "schedule": crontab(hour=7, minute=0),
     "options": {"expires": 60 * 60 * 6},
 }

@@ -22,7 +22,7 @@ urlpatterns = [
     path("impact/", include("outcomes.impact_urls")),
     path("api/", include("outcomes.api.urls")),
     path("privacy/", include("learners.privacy_urls")),
-    path("coach/", include("learners.coach_urls")),
+    path("coach/", include("coaching.urls")),
     path("imports/", include("cohorts.import_urls")),
     path("admin/", admin.site.urls),
 ]

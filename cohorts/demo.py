@@ -47,7 +47,8 @@ from django.db import transaction
 from academy.models import Team, User
 from academy.validators import uln_check_digit_ok
 from cohorts.models import Cohort, Enrolment, EnrolmentStatusChange, Standard
-from learners.models import CoachingSession, Learner
+from coaching.models import CoachingSession
+from learners.models import Learner
 from outcomes.models import AssessmentResult
 
 DEMO_TODAY = dt.date(2026, 11, 29)

@@ -11,9 +11,9 @@ from __future__ import annotations
 from django import forms
 
 from academy.models import Team, User
-from learners.funding_rules import check_enrolment_plan
+from cohorts.funding_rules import check_enrolment_plan
 from learners.models import Learner
-from outcomes.filters import NamedLookupField
+from academy.forms import NamedLookupField
 from outcomes.models import AssessmentResult
 
 from .models import Cohort, Enrolment, Standard
@@ -55,7 +55,7 @@ class CohortChoiceField(forms.ModelChoiceField):
 
 
 def add_funding_rule_errors(form: forms.Form, *, standard, start_date, planned_end_date) -> None:
-    """Add ``learners.funding_rules.check_enrolment_plan``'s messages to ``form``'s fields.
+    """Add ``cohorts.funding_rules.check_enrolment_plan``'s messages to ``form``'s fields.
 
     Checks the planned duration (``planned_end_date``) and planned off-the-job hours
     (``planned_otj_hours``) against the minimums of the start date's funding year, with
@@ -103,7 +103,7 @@ class EnrolmentFilterForm(FilterForm):
 
     q = forms.CharField(label="Search", required=False, help_text="Name, work email, employee number or ULN")
     # Team, cohort and coach: a select up to 200 choices, else a text input taking the name or
-    # number with a datalist of the first 200 (outcomes.filters.NamedLookupField).
+    # number with a datalist of the first 200 (academy.forms.NamedLookupField).
     team = NamedLookupField(
         Team.objects.order_by("name"), what="team", required=False, empty_label="All teams",
         error_messages=_choice_messages("team"),

@@ -45,7 +45,7 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from learners.funding_rules import add_months
+from cohorts.funding_rules import add_months
 from outcomes.models import AssessmentResult
 
 from .models import Cohort, Enrolment, EnrolmentStatusChange

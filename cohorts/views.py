@@ -20,7 +20,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
 from academy.decorators import perm_required
-from academy.rules import visible_enrolments
+from .rules import visible_enrolments
 from learners.models import Learner
 from learners.services import change_history, search_learners
 from learners.views import form_page, is_filtered, list_export_views, named_record_form_page, paginate, save_form

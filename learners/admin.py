@@ -1,9 +1,9 @@
-"""Admin for learners and coaching sessions."""
+"""Admin for learners."""
 from django.contrib import admin
 
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import CoachingSession, Learner, OffTheJobActivity, ProgressReview
+from .models import Learner
 
 
 @admin.register(Learner)
@@ -12,26 +12,3 @@ class LearnerAdmin(SimpleHistoryAdmin):
     list_filter = ("team",)
     search_fields = ("first_name", "last_name", "employee_number", "uln", "work_email")
     list_select_related = ("team",)
-
-
-@admin.register(CoachingSession)
-class CoachingSessionAdmin(SimpleHistoryAdmin):
-    list_display = ("enrolment", "coach", "date", "duration_minutes", "attendance", "otj_hours")
-    list_filter = ("attendance", "mode", "coach")
-    list_select_related = ("enrolment__learner", "enrolment__cohort", "coach")
-    raw_id_fields = ("enrolment",)
-    date_hierarchy = "date"
-
-
-@admin.register(ProgressReview)
-class ProgressReviewAdmin(SimpleHistoryAdmin):
-    list_display = ("enrolment", "date", "rag")
-    list_filter = ("rag",)
-    raw_id_fields = ("enrolment",)
-
-
-@admin.register(OffTheJobActivity)
-class OffTheJobActivityAdmin(SimpleHistoryAdmin):
-    list_display = ("enrolment", "date", "category", "hours")
-    list_filter = ("category",)
-    raw_id_fields = ("enrolment",)

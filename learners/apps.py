@@ -3,4 +3,4 @@ from django.apps import AppConfig
 
 class LearnersConfig(AppConfig):
     name = "learners"
-    verbose_name = "Learners and coaching"
+    verbose_name = "Learners"

@@ -13,7 +13,7 @@ What it adds, for every demo enrolment:
 - off-the-job training other than coaching: a training day (7 hours) about every
   four weeks and weekly self-study, shadowing or practical training, sized so that the
   learner's logged hours track a target share of the hours planned to date
-  (``learners.progress.planned_hours_to_date``): most learners within a few per cent of
+  (``coaching.progress.planned_hours_to_date``): most learners within a few per cent of
   plan, completers a little ahead, leavers behind.
 
 So that the coach's page has learners at risk for different reasons, three learners in
@@ -30,9 +30,9 @@ from decimal import Decimal
 
 from cohorts.demo import DEMO_TODAY
 from cohorts.models import Enrolment, EnrolmentStatusChange
-from learners.funding_rules import add_months, review_interval
-from learners.models import CoachingSession, OffTheJobActivity, ProgressReview
-from learners.progress import BreakPeriod, break_periods, planned_hours_to_date
+from cohorts.funding_rules import add_months, review_interval
+from coaching.models import CoachingSession, OffTheJobActivity, ProgressReview
+from coaching.progress import BreakPeriod, break_periods, planned_hours_to_date
 
 DEMO_SEED = 2025
 TRAINING_DAY_HOURS = Decimal(7)

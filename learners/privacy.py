@@ -25,7 +25,9 @@ from academy.models import AuditEvent
 from cohorts.models import Enrolment, EnrolmentStatusChange
 from outcomes.models import AssessmentResult, ImpactRecord
 
-from .models import CoachingSession, Learner, OffTheJobActivity, ProgressReview
+from coaching.models import CoachingSession, OffTheJobActivity, ProgressReview
+
+from .models import Learner
 
 PLACEHOLDER_FIRST_NAME = "Anonymised"
 

@@ -21,7 +21,7 @@ from academy.audit import record_learner_read
 from academy.concurrency import StaleEdit
 from academy.decorators import perm_required
 from academy.models import AuditEvent, Team
-from academy.rules import visible_learners
+from .rules import visible_learners
 from cohorts.exports import (
     CSV_CONTENT_TYPE,
     LEARNER_COLUMNS,
@@ -34,7 +34,9 @@ from cohorts.forms import EnrolmentFilterForm
 from cohorts.models import Enrolment, EnrolmentStatusChange
 
 from .forms import LearnerForm, TeamFilterForm, TeamForm
-from .models import CoachingSession, Learner
+from coaching.models import CoachingSession
+
+from .models import Learner
 from .services import change_history, filter_learners, update_with_version
 
 PAGE_SIZE = 25

@@ -21,7 +21,7 @@ from django.dispatch import receiver
 
 from academy.transactions import once_per_transaction
 from cohorts.models import Cohort, Enrolment
-from learners.models import CoachingSession
+from coaching.models import CoachingSession
 from outcomes.models import AssessmentResult
 from outcomes.tasks import queue_recompute
 

@@ -10,7 +10,8 @@ import factory
 
 from academy.models import Team, User
 from cohorts.models import Cohort, Enrolment, Standard
-from learners.models import CoachingSession, Learner
+from coaching.models import CoachingSession
+from learners.models import Learner
 from outcomes.models import AssessmentResult, NationalBenchmark
 
 

@@ -32,7 +32,8 @@ from django.core import serializers
 from django.test import Client
 from academy.models import User
 from cohorts.models import Cohort, Enrolment
-from learners.models import CoachingSession, Learner
+from coaching.models import CoachingSession
+from learners.models import Learner
 from outcomes.models import AssessmentResult, CohortMetrics
 client = Client()
 client.force_login(User.objects.get(email="head@example.org"))

@@ -5,8 +5,8 @@ import pytest
 
 from cohorts.demo import DEMO_TODAY, seed_demo
 from cohorts.models import Enrolment
-from learners.models import OffTheJobActivity, ProgressReview
-from learners.risk import learner_risks
+from coaching.models import OffTheJobActivity, ProgressReview
+from coaching.risk import learner_risks
 from tests import factories
 
 

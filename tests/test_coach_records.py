@@ -1,4 +1,4 @@
-"""Changing and deleting progress reviews and off-the-job training (learners.coaching, coach views).
+"""Changing and deleting progress reviews and off-the-job training (coaching.services, coach views).
 
 The rule is the sessions' rule: who logged it may change or delete it for 14 days after
 logging it, then only a lead; another coach never; a stale form is refused; history keeps
@@ -12,8 +12,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
 from academy.concurrency import StaleEdit
-from learners import coaching
-from learners.models import OffTheJobActivity, ProgressReview
+from coaching import services as coaching
+from coaching.models import OffTheJobActivity, ProgressReview
 from tests import factories
 
 TODAY = dt.date(2024, 6, 3)

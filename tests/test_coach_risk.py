@@ -7,9 +7,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from cohorts.models import Enrolment, EnrolmentStatusChange
-from learners.models import CoachingSession, OffTheJobActivity, ProgressReview
-from learners.progress import BreakPeriod, break_periods, planned_hours_to_date, review_due
-from learners.risk import learner_risks, parse_sort, sort_risks
+from coaching.models import CoachingSession, OffTheJobActivity, ProgressReview
+from coaching.progress import BreakPeriod, break_periods, planned_hours_to_date, review_due
+from coaching.risk import learner_risks, parse_sort, sort_risks
 from tests import factories
 
 D = dt.date

@@ -1,4 +1,4 @@
-"""Coaching services (``learners.coaching``): validation, the 14-day edit rule, history, reviews and activities."""
+"""Coaching services (``coaching.services``): validation, the 14-day edit rule, history, reviews and activities."""
 import datetime as dt
 from decimal import Decimal
 
@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from academy.concurrency import StaleEdit
 from cohorts.models import Enrolment
-from learners import coaching
-from learners.models import CoachingSession, OffTheJobActivity, ProgressReview
+from coaching import services as coaching
+from coaching.models import CoachingSession, OffTheJobActivity, ProgressReview
 from tests import factories
 
 TODAY = dt.date(2024, 6, 3)

@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from learners.models import CoachingSession, OffTheJobActivity, ProgressReview
+from coaching.models import CoachingSession, OffTheJobActivity, ProgressReview
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -177,7 +177,7 @@ def test_the_coach_page_query_count_does_not_grow(client_for, coach):
         return len(captured)
 
     # 1. session; 2. user; 3. enrolments with learner, team, cohort, standard and coach;
-    # 4–6. session figures, other off-the-job hours, last reviews (learners.risk); 7. status
+    # 4–6. session figures, other off-the-job hours, last reviews (coaching.risk); 7. status
     # changes (breaks); 8–10. SAVEPOINT, session save, RELEASE. (Coaches are not staff: no
     # model permissions are read, academy.auth_backends.)
     two, eight = page_queries(2), page_queries(8)

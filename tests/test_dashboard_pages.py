@@ -339,9 +339,10 @@ def test_every_chart_is_a_valid_plotly_figure(academy_world, client_for, head, u
 
 
 def test_cohort_team_and_coach_become_text_inputs_above_200_and_take_a_name_or_number(academy_world, monkeypatch):
+    from academy import forms as academy_forms
     from outcomes import filters as filters_module
 
-    monkeypatch.setattr(filters_module, "SELECT_LIMIT", 1)
+    monkeypatch.setattr(academy_forms, "SELECT_LIMIT", 1)
     cohort = metrics.Cohort.objects.order_by("-start_date", "name").first()  # the most recent
     form = filters_module.DashboardFilterForm()
     html = str(form["cohort"])

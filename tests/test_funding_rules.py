@@ -1,10 +1,10 @@
-"""Funding rules by start date (``learners.funding_rules``): each figure and the rule that produced it."""
+"""Funding rules by start date (``cohorts.funding_rules``): each figure and the rule that produced it."""
 import datetime as dt
 from decimal import Decimal
 
 import pytest
 
-from learners import funding_rules as fr
+from cohorts import funding_rules as fr
 
 D = dt.date
 

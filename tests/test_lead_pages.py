@@ -543,7 +543,7 @@ def test_learner_page_query_count_does_not_grow_with_enrolments(client_for, lead
     assert _count_queries(client, url) == small
 
 
-# --- Funding rules on the enrolment forms (learners.funding_rules.check_enrolment_plan) ---
+# --- Funding rules on the enrolment forms (cohorts.funding_rules.check_enrolment_plan) ---
 
 
 def _enrol(client, learner, cohort, **entries):

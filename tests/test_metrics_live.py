@@ -230,7 +230,7 @@ def test_at_risk_counts_use_the_coaching_rules(academy_world):
     w = academy_world
     risk = metrics.at_risk_counts(DashboardFilters(), today=dt.date(2026, 11, 29))
     if risk is None:
-        pytest.skip("learners.risk (the coaching issue) is not installed")
+        pytest.skip("coaching.risk (the coaching issue) is not installed")
     # In learning (active): A's 3 and C's 1, all with no session for far more than 30 days.
     assert risk["total"] == (4, 4)
     assert risk["by_cohort"] == {w["A"].pk: (3, 3), w["C"].pk: (1, 1)}

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from cohorts.models import Enrolment
-from learners.models import CoachingSession
+from coaching.models import CoachingSession
 from outcomes.models import AssessmentResult, NationalBenchmark
 from tests import factories
 

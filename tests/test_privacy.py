@@ -10,7 +10,8 @@ from django.urls import reverse
 
 from academy.models import AuditEvent
 from cohorts.models import Enrolment, EnrolmentStatusChange
-from learners.models import CoachingSession, Learner, OffTheJobActivity, ProgressReview
+from coaching.models import CoachingSession, OffTheJobActivity, ProgressReview
+from learners.models import Learner
 from learners.privacy import anonymise_learner, apply_retention, subject_access_data
 from outcomes.metrics import recompute_metrics
 from outcomes.models import AssessmentResult, CohortMetrics, ImpactRecord

@@ -71,7 +71,7 @@ def test_every_task_is_acknowledged_late_requeued_on_worker_loss_and_retried_on_
         "cohorts.tasks.check_import",
         "cohorts.tasks.apply_import",
         "cohorts.tasks.fail_stalled_imports",
-        "learners.tasks.send_reminders",
+        "coaching.tasks.send_reminders",
         "learners.privacy_tasks.apply_retention",
     }
     for name, task in tasks.items():
@@ -470,7 +470,7 @@ def test_queued_tasks_survive_a_redis_crash_and_each_runs_once():
             # An explicit connection: Celery prefers the CELERY_BROKER_URL variable to broker=.
             with publisher.connection_for_write(server.url) as conn:
                 ids = [publisher.send_task(RECOMPUTE, args=[c.id], connection=conn).id for c in cohorts]
-                ids.append(publisher.send_task("learners.tasks.send_reminders", connection=conn).id)
+                ids.append(publisher.send_task("coaching.tasks.send_reminders", connection=conn).id)
             publisher.close()
             assert server.queue_length() == 6
             server.crash()

@@ -1,4 +1,4 @@
-"""The morning reminder (``learners.reminders``, the Celery task and ``manage.py send_reminders``)."""
+"""The morning reminder (``coaching.reminders``, the Celery task and ``manage.py send_reminders``)."""
 import datetime as dt
 import threading
 from io import StringIO
@@ -10,9 +10,9 @@ from django.core import mail
 from django.core.management import call_command
 from django.db import connection
 
-from learners import reminders
-from learners.models import OffTheJobActivity, ProgressReview, ReminderLog
-from learners.tasks import send_reminders as send_reminders_task
+from coaching import reminders
+from coaching.models import OffTheJobActivity, ProgressReview, ReminderLog
+from coaching.tasks import send_reminders as send_reminders_task
 from tests import factories
 
 TODAY = dt.date(2026, 11, 30)
@@ -73,7 +73,7 @@ def test_a_failed_send_leaves_no_log_so_a_retry_sends(learners_at_risk, coach, o
 
 
 def test_the_celery_task_and_the_command_share_the_dedupe(learners_at_risk):
-    with mock.patch("learners.reminders.timezone.localdate", return_value=TODAY):
+    with mock.patch("coaching.reminders.timezone.localdate", return_value=TODAY):
         assert send_reminders_task.delay().get() == 2
         assert send_reminders_task.delay().get() == 0
         out = StringIO()
@@ -90,7 +90,7 @@ def test_the_command_takes_a_date(learners_at_risk):
 
 def test_beat_runs_it_every_morning_at_seven():
     entry = settings.CELERY_BEAT_SCHEDULE["send-coach-reminders-daily"]
-    assert entry["task"] == "learners.tasks.send_reminders"
+    assert entry["task"] == "coaching.tasks.send_reminders"
     assert (entry["schedule"].hour, entry["schedule"].minute) == ({7}, {0})
     assert settings.CELERY_TIMEZONE == "Europe/London"
 

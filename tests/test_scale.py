@@ -15,7 +15,8 @@ from academy.models import Team, User
 from academy.validators import uln_check_digit_ok
 from cohorts.models import Cohort, Enrolment, EnrolmentStatusChange
 from cohorts.scale import LEAD_EMAIL, SCALE_TODAY, ScaleDataExists, build_frames, generate_scale
-from learners.models import CoachingSession, Learner
+from coaching.models import CoachingSession
+from learners.models import Learner
 from outcomes.bench.loadgen import run_load
 from outcomes.models import AssessmentResult, CohortMetrics
 from tests import factories

@@ -16,7 +16,8 @@ from cohorts import demo
 from cohorts.demo import DEMO_TODAY, DemoConflict, DemoStandardsMissing, seed_demo
 from cohorts.management.commands import seed_demo as seed_demo_command
 from cohorts.models import Cohort, Enrolment, EnrolmentStatusChange, Standard
-from learners.models import CoachingSession, Learner
+from coaching.models import CoachingSession
+from learners.models import Learner
 from outcomes.models import AssessmentResult, CohortMetrics
 from tests import factories
 

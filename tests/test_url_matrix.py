@@ -127,7 +127,7 @@ def test_every_url_has_a_rule():
 def world(coach, other_coach, lead, head):
     """A learner coached by ``coach`` (not by ``other_coach``), with a cohort and a result."""
     enrolment = factories.EnrolmentFactory(coach=coach)
-    from learners import coaching
+    from coaching import services as coaching
 
     review = coaching.record_review(enrolment=enrolment, by=coach, date=enrolment.start_date, rag="green")
     activity = coaching.log_otj_activity(enrolment=enrolment, by=coach, date=enrolment.start_date,

@@ -6,7 +6,7 @@ the date the suite runs on. Every page passes axe-core with no console errors.
 """
 from django.utils import timezone
 
-from learners.models import CoachingSession
+from coaching.models import CoachingSession
 
 LEARNER = "Holly Ellis"
 

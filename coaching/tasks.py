@@ -1,12 +1,12 @@
-"""Celery tasks of the learners app: thin adapters that call ``learners.reminders``."""
+"""Celery tasks of the learners app: thin adapters that call ``coaching.reminders``."""
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from learners import reminders
+from coaching import reminders
 
 
 @shared_task(
-    name="learners.tasks.send_reminders",
+    name="coaching.tasks.send_reminders",
     acks_late=True,
     reject_on_worker_lost=True,
     autoretry_for=(OperationalError, InterfaceError),
@@ -17,7 +17,7 @@ from learners import reminders
 def send_reminders() -> int:
     """Email each coach their overdue progress reviews and learners at risk; return how many were sent.
 
-    Calls ``learners.reminders.send_reminders`` for today's date (Europe/London). Run
+    Calls ``coaching.reminders.send_reminders`` for today's date (Europe/London). Run
     each morning at 07:00 by Celery beat (``CELERY_BEAT_SCHEDULE``); safe to run twice,
     or on two workers at once: a coach gets at most one reminder a day (``ReminderLog``).
     """

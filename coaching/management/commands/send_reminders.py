@@ -3,7 +3,7 @@ import datetime as dt
 
 from django.core.management.base import BaseCommand, CommandError
 
-from learners.reminders import send_reminders
+from coaching.reminders import send_reminders
 
 
 class Command(BaseCommand):

@@ -1,4 +1,4 @@
-"""Forms for the coach's pages: parse input only; the rules live in ``learners.coaching``.
+"""Forms for the coach's pages: parse input only; the rules live in ``coaching.services``.
 
 Every form renders in GOV.UK markup through ``academy.forms.GovUKFormRenderer``. Dates are
 typed as UK dates (29/11/2026). ``apply_service_errors`` copies a service's
@@ -11,8 +11,8 @@ from django.core.exceptions import ValidationError
 
 from academy.models import Team, User
 from cohorts.models import Cohort
-from learners.models import CoachingSession, OffTheJobActivity, ProgressReview
-from outcomes.filters import NamedLookupField
+from coaching.models import CoachingSession, OffTheJobActivity, ProgressReview
+from academy.forms import NamedLookupField
 
 
 def apply_service_errors(form: forms.Form, error: ValidationError) -> None:
@@ -68,7 +68,7 @@ class ReviewForm(forms.Form):
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
     def service_values(self) -> dict:
-        """Return the cleaned data as ``learners.coaching.record_review``/``edit_review`` take it."""
+        """Return the cleaned data as ``coaching.services.record_review``/``edit_review`` take it."""
         data = self.cleaned_data
         attendees = set(data["attendees"])
         return {
@@ -110,7 +110,7 @@ class RiskFilterForm(forms.Form):
     """Filters of the leads' risk view: coach, team and cohort (all optional).
 
     Each is a select up to 200 records, else a text input taking the name or number with
-    a datalist of the first 200 (``outcomes.filters.NamedLookupField``), so the page does
+    a datalist of the first 200 (``academy.forms.NamedLookupField``), so the page does
     not grow with the academy: one query per field either way.
     """
 

@@ -1,7 +1,7 @@
 """The coach's pages, mounted at ``/coach/`` (namespace ``coach``)."""
 from django.urls import path
 
-from . import coach_views as views
+from . import views
 
 app_name = "coach"
 urlpatterns = [

@@ -21,8 +21,8 @@ from django.utils import timezone
 
 from academy.concurrency import save_if_current
 from cohorts.models import Enrolment
-from learners.funding_rules import uk_date
-from learners.models import CoachingSession, OffTheJobActivity, ProgressReview
+from cohorts.funding_rules import uk_date
+from coaching.models import CoachingSession, OffTheJobActivity, ProgressReview
 
 # A coach may edit or delete a session they logged for 14 days after logging it; then only a lead.
 EDIT_WINDOW = dt.timedelta(days=14)

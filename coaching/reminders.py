@@ -1,6 +1,6 @@
 """The morning reminder: each coach gets one email listing their overdue progress reviews and learners at risk.
 
-Run daily at 07:00 Europe/London by Celery beat (``learners.tasks.send_reminders``,
+Run daily at 07:00 Europe/London by Celery beat (``coaching.tasks.send_reminders``,
 ``CELERY_BEAT_SCHEDULE`` in settings) and by hand with ``python manage.py send_reminders``.
 Email goes through Django's email backend: the console backend unless ``EMAIL_URL``
 configures SMTP (settings).
@@ -29,8 +29,8 @@ from django.utils import timezone
 
 from academy.models import User
 from cohorts.models import Enrolment
-from learners.models import ReminderLog
-from learners.risk import CURRENT_STATUSES, LearnerRisk, learner_risks
+from coaching.models import ReminderLog
+from coaching.risk import CURRENT_STATUSES, LearnerRisk, learner_risks
 
 logger = logging.getLogger(__name__)
 

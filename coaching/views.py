@@ -1,8 +1,8 @@
 """The coach's pages: their learners at a glance, a learner's coaching record, and the short forms.
 
-Views parse input, ask ``academy.rules``, call ``learners.coaching`` / ``learners.risk`` and
+Views parse input, ask ``academy.rules``, call ``coaching.services`` / ``coaching.risk`` and
 render. A coach reaches only enrolments they coach: anything else is a 404 (via
-``academy.rules.visible_enrolments``), and nothing is written. Leads reach every enrolment;
+``cohorts.rules.visible_enrolments``), and nothing is written. Leads reach every enrolment;
 heads of data read the risk view only.
 """
 from __future__ import annotations
@@ -19,11 +19,13 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from academy.concurrency import StaleEdit
 from academy.decorators import perm_required
-from academy.rules import visible_enrolments
+from cohorts.rules import visible_enrolments
 from cohorts.models import Enrolment
-from learners import coaching, funding_rules, risk
-from learners.coach_forms import ActivityForm, ReviewForm, RiskFilterForm, SessionForm, apply_service_errors
-from learners.models import CoachingSession, OffTheJobActivity, ProgressReview
+from cohorts import funding_rules
+
+from . import risk, services
+from .forms import ActivityForm, ReviewForm, RiskFilterForm, SessionForm, apply_service_errors
+from .models import CoachingSession, OffTheJobActivity, ProgressReview
 
 RISK_PAGE_SIZE = 50
 COLUMNS = (
@@ -179,7 +181,7 @@ def _changeable(request: HttpRequest, enrolment: Enrolment, records) -> list:
     records = list(records)
     for record in records:
         record.enrolment = enrolment
-        record.can_change = coaching.can_change_record(request.user, record)
+        record.can_change = services.can_change_record(request.user, record)
     return records
 
 
@@ -216,7 +218,7 @@ def session_create(request: HttpRequest, enrolment_pk: int) -> HttpResponse:
         form = SessionForm(initial={"date": timezone.localdate(), "duration_minutes": 60})
 
     def save(data):
-        coaching.log_session(enrolment=enrolment, by=request.user, **{k: v for k, v in data.items() if k != "version"})
+        services.log_session(enrolment=enrolment, by=request.user, **{k: v for k, v in data.items() if k != "version"})
 
     if _submitted(request, form, save):
         messages.success(request, f"Session on {funding_rules.uk_date(form.cleaned_data['date'])} logged.")
@@ -296,7 +298,7 @@ def session_edit(request: HttpRequest, session_pk: int) -> HttpResponse:
             "notes": session.notes, "next_session_date": session.next_session_date, "version": session.version,
         },
         values=lambda form: {k: v for k, v in form.cleaned_data.items() if k != "version"},
-        edit=lambda values, version: coaching.edit_session(
+        edit=lambda values, version: services.edit_session(
             session=session, by=request.user, expected_version=version, **values),
     )
 
@@ -310,7 +312,7 @@ def session_delete(request: HttpRequest, session_pk: int) -> HttpResponse:
         request, session, heading=f"Delete the session on {day}?", button="Delete session",
         summary=f"{session.duration_minutes} minutes, {session.get_mode_display().lower()}, "
                 f"{session.get_attendance_display().lower()}; {session.otj_hours.normalize():f} off-the-job hours.",
-        delete=lambda: coaching.delete_session(session=session, by=request.user),
+        delete=lambda: services.delete_session(session=session, by=request.user),
         done=f"Session on {day} deleted.",
     )
 
@@ -324,7 +326,7 @@ def review_create(request: HttpRequest, enrolment_pk: int) -> HttpResponse:
 
     def save(data):
         with _attendees_errors():
-            coaching.record_review(enrolment=enrolment, by=request.user, **form.service_values())
+            services.record_review(enrolment=enrolment, by=request.user, **form.service_values())
 
     if _submitted(request, form, save):
         messages.success(request, f"Progress review on {funding_rules.uk_date(form.cleaned_data['date'])} recorded.")
@@ -352,7 +354,7 @@ def review_edit(request: HttpRequest, review_pk: int) -> HttpResponse:
 
     def edit(values, version):
         with _attendees_errors():
-            coaching.edit_review(review=review, by=request.user, expected_version=version, **values)
+            services.edit_review(review=review, by=request.user, expected_version=version, **values)
 
     return _edit_record(
         request, review, form_class=ReviewForm, initial=ReviewForm.initial_for(review),
@@ -369,7 +371,7 @@ def review_delete(request: HttpRequest, review_pk: int) -> HttpResponse:
     return _delete_record(
         request, review, heading=f"Delete the progress review on {day}?", button="Delete review",
         summary=f"RAG rating: {review.get_rag_display()}.",
-        delete=lambda: coaching.delete_review(review=review, by=request.user),
+        delete=lambda: services.delete_review(review=review, by=request.user),
         done=f"Progress review on {day} deleted.",
     )
 
@@ -381,7 +383,7 @@ def activity_edit(request: HttpRequest, activity_pk: int) -> HttpResponse:
     return _edit_record(
         request, activity, form_class=ActivityForm, initial=ActivityForm.initial_for(activity),
         values=lambda form: {k: v for k, v in form.cleaned_data.items() if k != "version"},
-        edit=lambda values, version: coaching.edit_otj_activity(
+        edit=lambda values, version: services.edit_otj_activity(
             activity=activity, by=request.user, expected_version=version, **values),
         title="Change off-the-job training", what="training", done="Off-the-job training updated.",
     )
@@ -395,7 +397,7 @@ def activity_delete(request: HttpRequest, activity_pk: int) -> HttpResponse:
     return _delete_record(
         request, activity, heading=f"Delete the training on {day}?", button="Delete training",
         summary=f"{activity.get_category_display()}, {activity.hours.normalize():f} hours.",
-        delete=lambda: coaching.delete_otj_activity(activity=activity, by=request.user),
+        delete=lambda: services.delete_otj_activity(activity=activity, by=request.user),
         done=f"Off-the-job training on {day} deleted.",
     )
 
@@ -408,7 +410,7 @@ def activity_create(request: HttpRequest, enrolment_pk: int) -> HttpResponse:
     today = {"date": timezone.localdate()}
     form = ActivityForm(request.POST) if request.method == "POST" else ActivityForm(initial=today)
     def save(data):
-        coaching.log_otj_activity(enrolment=enrolment, by=request.user,
+        services.log_otj_activity(enrolment=enrolment, by=request.user,
                                   **{k: v for k, v in data.items() if k != "version"})
 
     if _submitted(request, form, save):

@@ -17,7 +17,7 @@ The risk rules, for enrolments in learning (``active``) only:
   if later;
 - ``otj_behind``: off-the-job hours logged more than 20% behind the hours planned to
   date (20.0% behind is not at risk; 20.1% is);
-- ``review_overdue``: the progress review due date (``learners.funding_rules``) has
+- ``review_overdue``: the progress review due date (``cohorts.funding_rules``) has
   passed;
 - ``no_shows``: the two most recent sessions (up to today) were both no-shows.
 """
@@ -32,9 +32,9 @@ from django.db.models import CharField, F, Max, Sum, Value
 from django.db.models.functions import Coalesce, NullIf
 
 from cohorts.models import Enrolment, EnrolmentStatusChange
-from learners.funding_rules import RuleFigure
-from learners.models import CoachingSession, OffTheJobActivity, ProgressReview
-from learners.progress import (
+from cohorts.funding_rules import RuleFigure
+from coaching.models import CoachingSession, OffTheJobActivity, ProgressReview
+from coaching.progress import (
     BreakPeriod,
     PlannedToDate,
     break_periods,
