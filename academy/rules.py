@@ -78,7 +78,7 @@ for _model in (
     "cohorts.cohort",
     "cohorts.enrolment",
     "cohorts.enrolmentstatuschange",
-    "outcomes.assessmentresult",
+    "cohorts.assessmentresult",
     "outcomes.nationalbenchmark",
     "outcomes.cohortmetrics",
     "outcomes.impactrecord",

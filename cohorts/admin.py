@@ -1,8 +1,8 @@
-"""Admin for standards, cohorts and enrolments (model validation runs on every save)."""
+"""Admin for standards, cohorts, enrolments and EPA results (model validation runs on every save)."""
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import Cohort, Enrolment, EnrolmentStatusChange, Standard
+from .models import AssessmentResult, Cohort, Enrolment, EnrolmentStatusChange, Standard
 
 
 @admin.register(Standard)
@@ -40,3 +40,11 @@ class EnrolmentAdmin(SimpleHistoryAdmin):
     list_select_related = ("learner", "cohort", "coach")
     autocomplete_fields = ("learner",)
     inlines = [StatusChangeInline]
+
+
+@admin.register(AssessmentResult)
+class AssessmentResultAdmin(SimpleHistoryAdmin):
+    list_display = ("enrolment", "grade", "attempt", "date")
+    list_filter = ("grade", "attempt")
+    list_select_related = ("enrolment__learner", "enrolment__cohort")
+    raw_id_fields = ("enrolment",)

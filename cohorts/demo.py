@@ -46,10 +46,9 @@ from django.db import transaction
 
 from academy.models import Team, User
 from academy.validators import uln_check_digit_ok
-from cohorts.models import Cohort, Enrolment, EnrolmentStatusChange, Standard
+from cohorts.models import AssessmentResult, Cohort, Enrolment, EnrolmentStatusChange, Standard
 from coaching.models import CoachingSession
 from learners.models import Learner
-from outcomes.models import AssessmentResult
 
 DEMO_TODAY = dt.date(2026, 11, 29)
 DEMO_SEED = 2024

@@ -19,9 +19,8 @@ from collections.abc import Callable, Iterable
 
 from django.db.models import OuterRef, Prefetch, Subquery
 
-from outcomes.models import AssessmentResult
 
-from .models import Enrolment
+from .models import AssessmentResult, Enrolment
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

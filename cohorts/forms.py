@@ -14,9 +14,8 @@ from academy.models import Team, User
 from cohorts.funding_rules import check_enrolment_plan
 from learners.models import Learner
 from academy.forms import NamedLookupField
-from outcomes.models import AssessmentResult
 
-from .models import Cohort, Enrolment, Standard
+from .models import AssessmentResult, Cohort, Enrolment, Standard
 from .services import suggested_planned_end
 
 UK_DATE = "%d/%m/%Y"

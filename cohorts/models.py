@@ -1,4 +1,4 @@
-"""Apprenticeship standards, cohorts, enrolments and the history of enrolment status."""
+"""Apprenticeship standards, cohorts, enrolments, their status history and end-point assessment results."""
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -226,6 +226,54 @@ class Enrolment(models.Model):
     def is_leaver(self):
         """True when the learner has left: completed or withdrawn (DfE achievement rate cohort)."""
         return self.status in (self.Status.COMPLETED, self.Status.WITHDRAWN)
+
+
+class AssessmentResult(models.Model):
+    """The grade of one end-point assessment (EPA) attempt on an enrolment.
+
+    Grades follow the assessment plan: some standards grade fail/pass/merit/
+    distinction, others fail/pass/distinction; merit is never assumed (docs/rules.md).
+    A withdrawn enrolment never has a result: a database trigger enforces it
+    (migration ``outcomes.0002``, written when results lived in ``outcomes``), and ``clean`` says so in forms.
+    """
+
+    class Grade(models.TextChoices):
+        DISTINCTION = "distinction", "Distinction"
+        MERIT = "merit", "Merit"
+        PASS = "pass", "Pass"
+        FAIL = "fail", "Fail"
+
+    PASSING_GRADES = (Grade.DISTINCTION, Grade.MERIT, Grade.PASS)
+
+    enrolment = models.ForeignKey(Enrolment, on_delete=models.PROTECT, related_name="assessment_results")
+    grade = models.CharField(max_length=12, choices=Grade.choices)
+    date = models.DateField()
+    attempt = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1)])
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords(table_name="outcomes_historicalassessmentresult")
+
+    class Meta:
+        db_table = "outcomes_assessmentresult"  # the table it had in ``outcomes``; moved without copying data
+        ordering = ["enrolment", "attempt"]
+        constraints = [
+            models.UniqueConstraint(fields=["enrolment", "attempt"], name="one_result_per_attempt"),
+            models.CheckConstraint(condition=models.Q(attempt__gte=1), name="result_attempt_from_one"),
+            models.CheckConstraint(
+                condition=models.Q(grade__in=["distinction", "merit", "pass", "fail"]), name="result_grade_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_grade_display()} (attempt {self.attempt}) for {self.enrolment}"
+
+    def clean(self):
+        if self.enrolment_id and self.enrolment.status == "withdrawn":
+            raise ValidationError(
+                {"enrolment": "This enrolment is withdrawn, so it cannot have an end-point assessment result."}
+            )
+        if self.enrolment_id and self.date and self.date < self.enrolment.start_date:
+            raise ValidationError({"date": "The assessment date cannot be before the enrolment started."})
 
 
 class EnrolmentStatusChange(models.Model):

@@ -313,7 +313,7 @@ TABLES = {
     "learners": ("learners.Learner", {"team_id": "teams"}),
     "enrolments": ("cohorts.Enrolment", {"learner_id": "learners", "cohort_id": "cohorts", "coach_id": "users"}),
     "status_changes": ("cohorts.EnrolmentStatusChange", {"enrolment_id": "enrolments"}),
-    "results": ("outcomes.AssessmentResult", {"enrolment_id": "enrolments"}),
+    "results": ("cohorts.AssessmentResult", {"enrolment_id": "enrolments"}),
     "sessions": ("coaching.CoachingSession", {"enrolment_id": "enrolments", "coach_id": "users"}),
 }
 ORDER = ("users", "teams", "cohorts", "learners", "enrolments", "status_changes", "results", "sessions")

@@ -28,7 +28,7 @@ Rules decided here (and why):
   from ``gateway``.
 - An EPA result only while in ``end_point_assessment``; attempts go 1, 2, 3… with no
   gaps; none after a passing attempt; its date neither in the future nor before the
-  start or the previous attempt (outcomes.AssessmentResult docstring; docs/rules.md).
+  start or the previous attempt (cohorts.models.AssessmentResult docstring; docs/rules.md).
 - Completion needs a result: the latest attempt passed (achieved, ILR Outcome 1), or it
   failed and no resit will be taken (a "final fail", ILR Outcome 3). The actual end date
   is the end of learning (ILR LearnActEndDate), which is the gateway date unless given.
@@ -46,9 +46,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from cohorts.funding_rules import add_months
-from outcomes.models import AssessmentResult
 
-from .models import Cohort, Enrolment, EnrolmentStatusChange
+from .models import AssessmentResult, Cohort, Enrolment, EnrolmentStatusChange
 
 Status = Enrolment.Status
 

@@ -24,7 +24,6 @@ from .rules import visible_enrolments
 from learners.models import Learner
 from learners.services import change_history, search_learners
 from learners.views import form_page, is_filtered, list_export_views, named_record_form_page, paginate, save_form
-from outcomes.models import AssessmentResult
 
 from . import services
 from .exports import ENROLMENT_COLUMNS, enrolment_rows
@@ -42,7 +41,7 @@ from .forms import (
     StartEpaForm,
     WithdrawForm,
 )
-from .models import Cohort, Enrolment, EnrolmentStatusChange
+from .models import AssessmentResult, Cohort, Enrolment, EnrolmentStatusChange
 
 Status = Enrolment.Status
 

@@ -22,8 +22,8 @@ from django.utils import timezone
 
 from academy.audit import Action, record
 from academy.models import AuditEvent
-from cohorts.models import Enrolment, EnrolmentStatusChange
-from outcomes.models import AssessmentResult, ImpactRecord
+from cohorts.models import AssessmentResult, Enrolment, EnrolmentStatusChange
+from outcomes.models import ImpactRecord
 
 from coaching.models import CoachingSession, OffTheJobActivity, ProgressReview
 

@@ -1,16 +1,8 @@
-"""Admin for EPA results, national benchmarks and (read-only) metric snapshots."""
+"""Admin for national benchmarks, impact records and (read-only) metric snapshots."""
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import AssessmentResult, CohortMetrics, ImpactRecord, NationalBenchmark
-
-
-@admin.register(AssessmentResult)
-class AssessmentResultAdmin(SimpleHistoryAdmin):
-    list_display = ("enrolment", "grade", "attempt", "date")
-    list_filter = ("grade", "attempt")
-    list_select_related = ("enrolment__learner", "enrolment__cohort")
-    raw_id_fields = ("enrolment",)
+from .models import CohortMetrics, ImpactRecord, NationalBenchmark
 
 
 @admin.register(NationalBenchmark)

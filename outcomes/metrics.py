@@ -43,11 +43,11 @@ from django.db.models import Count, IntegerField, Sum, Value
 from django.utils import timezone
 
 from academy.dates import academic_year_label, parse_academic_year
-from cohorts.models import Cohort, Enrolment
+from cohorts.models import AssessmentResult, Cohort, Enrolment
 from coaching.models import CoachingSession, OffTheJobActivity
 from outcomes.benchmarking import load_benchmarks, match_benchmark
 from outcomes.dashboard_cache import bump_generation
-from outcomes.models import AssessmentResult, CohortMetrics, NationalBenchmark
+from outcomes.models import CohortMetrics, NationalBenchmark
 from outcomes.stats import binomial_test, wilson_interval
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -1,4 +1,4 @@
-"""End-point assessment results, national benchmarks and the cohort metric snapshots."""
+"""National benchmarks, the cohort metric snapshots and business impact records."""
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -6,53 +6,6 @@ from django.db import models
 from simple_history.models import HistoricalRecords
 
 from academy.dates import parse_academic_year
-
-
-class AssessmentResult(models.Model):
-    """The grade of one end-point assessment (EPA) attempt on an enrolment.
-
-    Grades follow the assessment plan: some standards grade fail/pass/merit/
-    distinction, others fail/pass/distinction; merit is never assumed (docs/rules.md).
-    A withdrawn enrolment never has a result: a database trigger enforces it
-    (migration ``outcomes.0002``), and ``clean`` says so in forms.
-    """
-
-    class Grade(models.TextChoices):
-        DISTINCTION = "distinction", "Distinction"
-        MERIT = "merit", "Merit"
-        PASS = "pass", "Pass"
-        FAIL = "fail", "Fail"
-
-    PASSING_GRADES = (Grade.DISTINCTION, Grade.MERIT, Grade.PASS)
-
-    enrolment = models.ForeignKey("cohorts.Enrolment", on_delete=models.PROTECT, related_name="assessment_results")
-    grade = models.CharField(max_length=12, choices=Grade.choices)
-    date = models.DateField()
-    attempt = models.PositiveSmallIntegerField(default=1, validators=[MinValueValidator(1)])
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    history = HistoricalRecords()
-
-    class Meta:
-        ordering = ["enrolment", "attempt"]
-        constraints = [
-            models.UniqueConstraint(fields=["enrolment", "attempt"], name="one_result_per_attempt"),
-            models.CheckConstraint(condition=models.Q(attempt__gte=1), name="result_attempt_from_one"),
-            models.CheckConstraint(
-                condition=models.Q(grade__in=["distinction", "merit", "pass", "fail"]), name="result_grade_valid"
-            ),
-        ]
-
-    def __str__(self):
-        return f"{self.get_grade_display()} (attempt {self.attempt}) for {self.enrolment}"
-
-    def clean(self):
-        if self.enrolment_id and self.enrolment.status == "withdrawn":
-            raise ValidationError(
-                {"enrolment": "This enrolment is withdrawn, so it cannot have an end-point assessment result."}
-            )
-        if self.enrolment_id and self.date and self.date < self.enrolment.start_date:
-            raise ValidationError({"date": "The assessment date cannot be before the enrolment started."})
 
 
 class NationalBenchmark(models.Model):

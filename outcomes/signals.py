@@ -20,9 +20,8 @@ from django.db.models.signals import post_delete, post_init, post_save
 from django.dispatch import receiver
 
 from academy.transactions import once_per_transaction
-from cohorts.models import Cohort, Enrolment
+from cohorts.models import AssessmentResult, Cohort, Enrolment
 from coaching.models import CoachingSession
-from outcomes.models import AssessmentResult
 from outcomes.tasks import queue_recompute
 
 _local = threading.local()

@@ -9,10 +9,10 @@ from decimal import Decimal
 import factory
 
 from academy.models import Team, User
-from cohorts.models import Cohort, Enrolment, Standard
+from cohorts.models import AssessmentResult, Cohort, Enrolment, Standard
 from coaching.models import CoachingSession
 from learners.models import Learner
-from outcomes.models import AssessmentResult, NationalBenchmark
+from outcomes.models import NationalBenchmark
 
 
 def valid_uln(n: int) -> str:

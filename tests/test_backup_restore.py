@@ -31,10 +31,10 @@ setup_test_environment()
 from django.core import serializers
 from django.test import Client
 from academy.models import User
-from cohorts.models import Cohort, Enrolment
+from cohorts.models import AssessmentResult, Cohort, Enrolment
 from coaching.models import CoachingSession
 from learners.models import Learner
-from outcomes.models import AssessmentResult, CohortMetrics
+from outcomes.models import CohortMetrics
 client = Client()
 client.force_login(User.objects.get(email="head@example.org"))
 response = client.get("/dashboard/export.csv")

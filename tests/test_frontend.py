@@ -11,9 +11,8 @@ from django.test import RequestFactory
 from django.urls import reverse
 from django.views.defaults import server_error
 
-from cohorts.models import Enrolment
+from cohorts.models import AssessmentResult, Enrolment
 from learners.views import PAGE_SIZE
-from outcomes.models import AssessmentResult
 from tests import factories
 
 

@@ -16,9 +16,8 @@ from hypothesis import strategies as st
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from cohorts.models import Enrolment
+from cohorts.models import AssessmentResult, Enrolment
 from outcomes.api.filters import PARAMETERS
-from outcomes.models import AssessmentResult
 from tests import factories
 
 ENDPOINTS = ("/api/cohorts/", "/api/enrolments/", "/api/results/", "/api/metrics/")

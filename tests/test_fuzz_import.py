@@ -24,9 +24,8 @@ from hypothesis import strategies as st
 
 from cohorts.imports import pipeline, spreadsheet
 from cohorts.imports.reading import ImportFileError
-from cohorts.models import Cohort, Enrolment, EnrolmentStatusChange, ImportRun
+from cohorts.models import AssessmentResult, Cohort, Enrolment, EnrolmentStatusChange, ImportRun
 from learners.models import Learner
-from outcomes.models import AssessmentResult
 from tests.import_helpers import make_world
 
 FUZZ_SETTINGS = settings(

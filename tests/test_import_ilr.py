@@ -11,9 +11,8 @@ import pytest
 
 from cohorts.imports import pipeline
 from cohorts.imports.reading import ImportFileError
-from cohorts.models import Cohort, Enrolment, EnrolmentStatusChange
+from cohorts.models import AssessmentResult, Cohort, Enrolment, EnrolmentStatusChange
 from learners.models import Learner
-from outcomes.models import AssessmentResult
 from tests import factories
 from tests.import_helpers import fixture_bytes, make_world
 

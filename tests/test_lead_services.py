@@ -7,9 +7,8 @@ import pytest
 from django.utils import timezone
 
 from cohorts import services
-from cohorts.models import Enrolment, EnrolmentStatusChange
+from cohorts.models import AssessmentResult, Enrolment, EnrolmentStatusChange
 from cohorts.services import TransitionError
-from outcomes.models import AssessmentResult
 from tests import factories
 
 pytestmark = pytest.mark.django_db

@@ -10,9 +10,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from cohorts.models import Enrolment
+from cohorts.models import AssessmentResult, Enrolment
 from coaching.models import CoachingSession
-from outcomes.models import AssessmentResult, NationalBenchmark
+from outcomes.models import NationalBenchmark
 from tests import factories
 
 pytestmark = pytest.mark.django_db

@@ -9,12 +9,12 @@ from django.template import Context, Template
 from django.urls import reverse
 
 from academy.models import AuditEvent
-from cohorts.models import Enrolment, EnrolmentStatusChange
+from cohorts.models import AssessmentResult, Enrolment, EnrolmentStatusChange
 from coaching.models import CoachingSession, OffTheJobActivity, ProgressReview
 from learners.models import Learner
 from learners.privacy import anonymise_learner, apply_retention, subject_access_data
 from outcomes.metrics import recompute_metrics
-from outcomes.models import AssessmentResult, CohortMetrics, ImpactRecord
+from outcomes.models import CohortMetrics, ImpactRecord
 from tests import factories
 
 pytestmark = pytest.mark.django_db

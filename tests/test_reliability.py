@@ -288,7 +288,7 @@ def _wait_until(predicate, timeout: float, what: str) -> None:
 
 def _cohort_with_results():
     """Return a cohort of 3 enrolments (2 completed with a distinction and a merit) and its expected counts."""
-    from outcomes.models import AssessmentResult
+    from cohorts.models import AssessmentResult
 
     cohort = factories.CohortFactory(start_date=dt.date(2023, 9, 4))
     for grade in (AssessmentResult.Grade.DISTINCTION, AssessmentResult.Grade.MERIT):

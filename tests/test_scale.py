@@ -13,12 +13,12 @@ from django.urls import NoReverseMatch, reverse
 
 from academy.models import Team, User
 from academy.validators import uln_check_digit_ok
-from cohorts.models import Cohort, Enrolment, EnrolmentStatusChange
+from cohorts.models import AssessmentResult, Cohort, Enrolment, EnrolmentStatusChange
 from cohorts.scale import LEAD_EMAIL, SCALE_TODAY, ScaleDataExists, build_frames, generate_scale
 from coaching.models import CoachingSession
 from learners.models import Learner
 from outcomes.bench.loadgen import run_load
-from outcomes.models import AssessmentResult, CohortMetrics
+from outcomes.models import CohortMetrics
 from tests import factories
 
 pytestmark = pytest.mark.django_db

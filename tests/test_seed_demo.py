@@ -15,10 +15,10 @@ from academy.validators import validate_uln
 from cohorts import demo
 from cohorts.demo import DEMO_TODAY, DemoConflict, DemoStandardsMissing, seed_demo
 from cohorts.management.commands import seed_demo as seed_demo_command
-from cohorts.models import Cohort, Enrolment, EnrolmentStatusChange, Standard
+from cohorts.models import AssessmentResult, Cohort, Enrolment, EnrolmentStatusChange, Standard
 from coaching.models import CoachingSession
 from learners.models import Learner
-from outcomes.models import AssessmentResult, CohortMetrics
+from outcomes.models import CohortMetrics
 from tests import factories
 
 PASSWORD = "demo-test-password"

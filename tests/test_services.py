@@ -177,7 +177,8 @@ class WorkerProcess:
 def test_it_recomputes_cohort_metrics_on_a_real_worker(redis_required):
     """A task queued on Redis is run by a separate worker process that writes the cohort's metrics snapshot."""
     from academy.celery import app
-    from outcomes.models import AssessmentResult, CohortMetrics
+    from cohorts.models import AssessmentResult
+    from outcomes.models import CohortMetrics
     from outcomes.tasks import recompute_metrics
 
     assert app.conf.task_always_eager is False, "with CELERY_BROKER_URL set, tasks must go to the broker"

@@ -13,24 +13,7 @@ import simple_history.models
 from django.conf import settings
 from django.db import migrations, models
 
-
-MOVED = ("coachingsession", "historicalcoachingsession", "progressreview", "historicalprogressreview",
-         "offthejobactivity", "historicaloffthejobactivity", "reminderlog")
-
-
-def _move_content_types(apps, *, source: str, target: str) -> None:
-    ContentType = apps.get_model("contenttypes", "ContentType")
-    for model in MOVED:
-        if not ContentType.objects.filter(app_label=target, model=model).exists():
-            ContentType.objects.filter(app_label=source, model=model).update(app_label=target)
-
-
-def rename_content_types(apps, schema_editor):
-    _move_content_types(apps, source="learners", target="coaching")
-
-
-def reverse_content_types(apps, schema_editor):
-    _move_content_types(apps, source="coaching", target="learners")
+from academy.migration_ops import move_content_types
 
 
 class Migration(migrations.Migration):
@@ -226,5 +209,9 @@ class Migration(migrations.Migration):
             ],
             database_operations=[],
         ),
-        migrations.RunPython(rename_content_types, reverse_content_types),
+        move_content_types(
+            ("coachingsession", "historicalcoachingsession", "progressreview", "historicalprogressreview",
+             "offthejobactivity", "historicaloffthejobactivity", "reminderlog"),
+            source="learners", target="coaching",
+        ),
     ]

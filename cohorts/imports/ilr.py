@@ -44,9 +44,8 @@ from decimal import Decimal
 from django.utils import timezone
 
 from academy.models import Team
-from cohorts.models import Cohort, Enrolment, Standard
+from cohorts.models import AssessmentResult, Cohort, Enrolment, Standard
 from learners.models import Learner
-from outcomes.models import AssessmentResult
 
 from .pipeline import (
     BATCH_SIZE,

@@ -35,9 +35,8 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from academy.audit import record
 from academy.models import AuditEvent
-from cohorts.models import Enrolment, EnrolmentStatusChange, ImportRun
+from cohorts.models import AssessmentResult, Enrolment, EnrolmentStatusChange, ImportRun
 from learners.models import Learner
-from outcomes.models import AssessmentResult
 
 from .reading import CSV, XLSX, XML, ImportFileError, sniff
 

@@ -17,8 +17,8 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.generics import ListAPIView
 
 from academy.decorators import perm_required
-from cohorts.models import Cohort, Enrolment
-from outcomes.models import AssessmentResult, CohortMetrics
+from cohorts.models import AssessmentResult, Cohort, Enrolment
+from outcomes.models import CohortMetrics
 
 from . import filters as api_filters
 from .permissions import CanUseApi, may_see_identity
