@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "cohorts",
     "coaching",
     "outcomes",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -354,7 +355,7 @@ ACADEMY_SMALL_COHORT = 5
 ACADEMY_RETENTION_YEARS = env.int("ACADEMY_RETENTION_YEARS", default=6)
 # The largest staff/ILR file the import accepts, in bytes (cohorts.imports.pipeline).
 ACADEMY_IMPORT_MAX_BYTES = env.int("ACADEMY_IMPORT_MAX_BYTES", default=10 * 1024 * 1024)
-# The scale benchmark's bare view at /bench/bare/ (outcomes.bench): off unless set, and
+# The scale benchmark's bare view at /bench/bare/ (demo.bench): off unless set, and
 # only ever set by ``python manage.py benchmark`` for its own gunicorn.
 ACADEMY_BENCH_VIEWS = env.bool("ACADEMY_BENCH_VIEWS", default=False)
 

@@ -28,4 +28,4 @@ urlpatterns = [
 ]
 
 if settings.ACADEMY_BENCH_VIEWS:  # the scale benchmark's bare view; never on otherwise
-    urlpatterns.append(path("bench/", include("outcomes.bench.urls")))
+    urlpatterns.append(path("bench/", include("demo.bench.urls")))

@@ -1,12 +1,12 @@
-"""The demo's progress reviews and off-the-job training (``learners.demo``, run by ``seed_demo``)."""
+"""The demo's progress reviews and off-the-job training (``demo.seed.learners``, run by ``seed_demo``)."""
 from decimal import Decimal
 
 import pytest
 
-from cohorts.demo import DEMO_TODAY, seed_demo
 from cohorts.models import Enrolment
 from coaching.models import OffTheJobActivity, ProgressReview
 from coaching.risk import learner_risks
+from demo.seed import DEMO_TODAY, seed_demo
 from tests import factories
 
 

@@ -9,8 +9,8 @@ from django.test import RequestFactory, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from demo.seed import seed_impact_records
 from outcomes import impact
-from outcomes.demo import seed_impact_records
 from outcomes.impact import annual_levy, format_impact, format_money, impact_totals, levy_value
 from outcomes.models import ImpactRecord
 from tests import factories

@@ -164,13 +164,14 @@ def _project_apps() -> list[str]:
     project = []
     for config in apps.get_app_configs():
         path = Path(config.path).resolve()
-        if base in path.parents and "site-packages" not in path.parts and Path(sys.prefix).resolve() not in path.parents:
+        in_venv = "site-packages" in path.parts or Path(sys.prefix).resolve() in path.parents
+        if base in path.parents and not in_venv:
             project.append(config.label)
     return project
 
 
 def _old_migrate_steps() -> list[tuple[str, str | None]]:
-    """``(app, node)`` for each project app in ``OLD_NODES``, then ``(app, None)`` for every other app's full migrate."""
+    """``(app, node)`` for each project app in ``OLD_NODES``, then ``(app, None)``: every other app, fully."""
     from django.db.migrations.loader import MigrationLoader
 
     migrated = MigrationLoader(None, ignore_no_migrations=True).migrated_apps
@@ -273,6 +274,7 @@ def test_moving_models_between_apps_keeps_every_table_row_and_content_type(scrat
     newly_applied = sorted(after["migrations"] - before["migrations"])
     summary = (f"{len(before['counts'])} tables and {sum(before['counts'].values())} rows before; "
                f"migrations applied by the move: {newly_applied}")
+    assert {app for app, _ in newly_applied} & set(project), f"migrate applied no project migration; {summary}"
 
     # Tables: none lost or renamed; new ones only for models of apps with newly applied migrations.
     tables_before, tables_after = set(before["counts"]), set(after["counts"])
@@ -294,7 +296,8 @@ def test_moving_models_between_apps_keeps_every_table_row_and_content_type(scrat
     for part in ("columns", "constraints", "indexes", "triggers"):
         changed = _changed(before[part], after[part])
         assert not changed, f"{part} changed or gone ({len(changed)} of {len(before[part])}): {changed}; {summary}"
-    assert before["sequences"] <= after["sequences"], f"sequences gone: {sorted(before['sequences'] - after['sequences'])}"
+    gone = sorted(before["sequences"] - after["sequences"])
+    assert not gone, f"sequences gone: {gone}; {summary}"
 
     # Content types: every row keeps its id and model; a changed app label must be a real move.
     current = {(m._meta.app_label, m._meta.model_name): m for m in apps.get_models()}

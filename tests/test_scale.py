@@ -1,4 +1,4 @@
-"""The synthetic academy generator (``cohorts.scale``) and the benchmark's safe parts.
+"""The synthetic academy generator (``demo.scale``) and the benchmark's safe parts.
 
 The benchmark itself (``manage.py benchmark``) needs minutes and PostgreSQL + Redis, so
 it is not run here; its pure parts are: the bare view is not mounted unless asked for,
@@ -14,10 +14,10 @@ from django.urls import NoReverseMatch, reverse
 from academy.models import Team, User
 from academy.validators import uln_check_digit_ok
 from cohorts.models import AssessmentResult, Cohort, Enrolment, EnrolmentStatusChange
-from cohorts.scale import LEAD_EMAIL, SCALE_TODAY, ScaleDataExists, build_frames, generate_scale
 from coaching.models import CoachingSession
+from demo.bench.loadgen import run_load
+from demo.scale import LEAD_EMAIL, SCALE_TODAY, ScaleDataExists, build_frames, generate_scale, uln_series
 from learners.models import Learner
-from outcomes.bench.loadgen import run_load
 from outcomes.models import CohortMetrics
 from tests import factories
 
@@ -155,9 +155,7 @@ def test_command_prints_a_summary(capsys):
 
 
 def test_ulns_pass_the_check_digit_and_are_distinct():
-    from cohorts.scale import _uln_series
-
-    ulns = _uln_series(5000)
+    ulns = uln_series(5000)
     assert len(set(ulns)) == 5000
     assert all(uln_check_digit_ok(u) for u in ulns[:: 50])
     assert np.all(np.char.str_len(ulns.astype(str)) == 10)

@@ -1,4 +1,4 @@
-"""The demo academy (``cohorts.demo.seed_demo`` and ``manage.py seed_demo``)."""
+"""The demo academy (``demo.seed.seed_demo`` and ``manage.py seed_demo``)."""
 import datetime as dt
 import importlib.util
 import re
@@ -12,11 +12,11 @@ from django.db.models import Count
 
 from academy.models import Team, User
 from academy.validators import validate_uln
-from cohorts import demo
-from cohorts.demo import DEMO_TODAY, DemoConflict, DemoStandardsMissing, seed_demo
-from cohorts.management.commands import seed_demo as seed_demo_command
 from cohorts.models import AssessmentResult, Cohort, Enrolment, EnrolmentStatusChange, Standard
 from coaching.models import CoachingSession
+from demo.management.commands import seed_demo as seed_demo_command
+from demo.seed import DEMO_TODAY, DemoConflict, DemoStandardsMissing, seed_demo
+from demo.seed import cohorts as demo
 from learners.models import Learner
 from outcomes.models import CohortMetrics
 from tests import factories

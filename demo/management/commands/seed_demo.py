@@ -1,11 +1,11 @@
-"""``manage.py seed_demo [--password P]``: replace the demo academy (see ``cohorts.demo``)."""
+"""``manage.py seed_demo [--password P]``: replace the demo academy (see ``demo.seed``)."""
 import os
 
 from django.core.management import call_command, get_commands
 from django.core.management.base import BaseCommand, CommandError
 
-from cohorts.demo import DEMO_TODAY, REQUIRED_STANDARDS, DemoError, seed_demo
 from cohorts.models import Standard
+from demo.seed import DEMO_TODAY, REQUIRED_STANDARDS, DemoError, seed_demo
 
 DEFAULT_PASSWORD = "academy-demo-2026"
 

@@ -23,15 +23,26 @@ import sys
 import time
 from urllib.parse import quote, urlsplit
 
+import django
+import gunicorn
+import pandas
+import psycopg
+import redis
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, connections
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import Resolver404, resolve
 
-from outcomes.bench import figures, loadgen
-from outcomes.bench.pages import BARE, PAGES
+from academy.models import User
+from cohorts.models import Enrolment
+from demo.bench import figures, loadgen
+from demo.bench.pages import BARE, PAGES
+from demo.management.commands.generate_scale import ProgressBar
+from demo.scale import HEAD_EMAIL, LEAD_EMAIL, generate_scale
+from learners.models import Learner
 from outcomes.dashboard_cache import bump_generation
 
 SMALL_DEFAULT = 1_000
@@ -98,15 +109,11 @@ class Command(BaseCommand):
                 "academy_bench (only the server is used; it works in databases named academy_bench_<N>)."
             )
         try:
-            import psycopg
-
             psycopg.connect(**self.pg_params("postgres"), connect_timeout=3).close()
         except Exception as exc:
             raise CommandError(f"The benchmark needs PostgreSQL, which is not reachable: {exc}") from exc
         redis_url = os.environ.get("BENCH_REDIS_URL") or settings.CELERY_BROKER_URL or "redis://127.0.0.1:6379/0"
         try:
-            import redis
-
             redis.Redis.from_url(redis_url, socket_timeout=3).ping()
         except Exception as exc:
             raise CommandError(
@@ -135,19 +142,12 @@ class Command(BaseCommand):
         connections["default"].settings_dict["NAME"] = name
 
     def admin_sql(self, sql: str) -> list:
-        import psycopg
-
         with psycopg.connect(**self.pg_params("postgres"), autocommit=True) as admin:
             cur = admin.execute(sql)
             return cur.fetchall() if cur.description else []
 
     def ensure_database(self, learners: int, *, seed: int, regenerate: bool) -> str:
         """Return the name of a benchmark database holding exactly ``learners`` synthetic learners."""
-        from academy.models import User
-        from cohorts.management.commands.generate_scale import ProgressBar
-        from cohorts.scale import LEAD_EMAIL, generate_scale
-        from learners.models import Learner
-
         name = f"academy_bench_{learners}"
         # bandit B608: the database name is built from an int, not from input.
         exists = bool(self.admin_sql(f"SELECT 1 FROM pg_database WHERE datname = '{name}'"))  # nosec B608
@@ -176,10 +176,6 @@ class Command(BaseCommand):
     # --- users and pages -----------------------------------------------------------------------
     def actors(self) -> dict:
         """Return the signed-in test clients, cookies and ids to fill page paths."""
-        from academy.models import User
-        from cohorts.models import Enrolment
-        from cohorts.scale import HEAD_EMAIL, LEAD_EMAIL
-
         first = Enrolment.objects.filter(coach__isnull=False).order_by("coach_id", "id").first()
         users = {"lead": User.objects.get(email=LEAD_EMAIL), "head": User.objects.get(email=HEAD_EMAIL),
                  "coach": first.coach}
@@ -369,10 +365,6 @@ class Command(BaseCommand):
             mem_gib = int(mem.split()[1]) / 1024 / 1024
         except OSError:
             mem_gib = 0
-        import django
-        import gunicorn
-        import pandas
-
         with connection.cursor() as cursor:
             cursor.execute("SHOW server_version")
             pg_version = cursor.fetchone()[0]
@@ -434,8 +426,6 @@ class Command(BaseCommand):
         self.load_average()
 
     def metrics_figures(self, repeat: int) -> None:
-        from django.test.utils import CaptureQueriesContext
-
         figures.time_metrics_job(1)  # warm-up: imports, caches
         seconds, rows = figures.time_metrics_job(repeat)
         self.figure("metrics_job", seconds, "s")
@@ -458,9 +448,6 @@ class Command(BaseCommand):
             self.detail("\n## The floor: one GROUP BY\n" + figures.explain(figures.FLOOR_SQL))
 
     def import_figures(self, count: int) -> None:
-        from cohorts.scale import LEAD_EMAIL
-        from academy.models import User
-
         reason = figures.import_available()
         if reason:
             self.missing("import_rows_per_s", reason)

@@ -22,6 +22,12 @@ import time
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
+from academy.models import Team, User
+from cohorts.models import Cohort
+from demo.scale import uln_series
+from outcomes.metrics import recompute_metrics
+from outcomes.models import CohortMetrics
+
 # The same aggregates as outcomes.metrics.cohort_counts, per cohort, in one statement.
 FLOOR_SQL = """
 WITH latest AS (
@@ -76,8 +82,6 @@ def _median_time(fn, repeat: int) -> tuple[float, object]:
 
 def time_metrics_job(repeat: int = 3) -> tuple[float, list]:
     """Return the median seconds of ``recompute_metrics()`` (all cohorts) over ``repeat`` runs, and its rows."""
-    from outcomes.metrics import recompute_metrics
-
     return _median_time(recompute_metrics, repeat)
 
 
@@ -89,9 +93,6 @@ def time_metrics_rewrite() -> float:
     cohort (a new national benchmark). ``time_metrics_job`` measures the usual case,
     where most cohorts' figures are unchanged and are not rewritten.
     """
-    from outcomes.metrics import recompute_metrics
-    from outcomes.models import CohortMetrics
-
     elapsed = 0.0
     try:
         with transaction.atomic():
@@ -118,8 +119,6 @@ def time_metrics_floor(repeat: int = 3) -> tuple[float, list[tuple]]:
 
 def floor_agrees(floor_rows: list[tuple]) -> dict[str, tuple[int, int]]:
     """Return ``{count: (floor total, job's all-cohorts snapshot)}`` for a few counts, to show both measure the same."""
-    from outcomes.models import CohortMetrics
-
     snapshot = CohortMetrics.objects.get(key="all")
     columns = {"enrolled": 1, "leavers": 7, "achievers": 8, "epa_completed": 11, "distinction": 12,
                "coaching_sessions": 17}
@@ -153,14 +152,10 @@ def import_available() -> str | None:
 
 def import_rows(count: int) -> list[dict]:
     """Return ``count`` new staff rows with enrolments on existing synthetic cohorts (a spreadsheet's columns)."""
-    from academy.models import Team, User
-    from cohorts.models import Cohort
-    from cohorts.scale import _uln_series
-
     teams = list(Team.objects.order_by("id").values_list("name", flat=True)[:50])
     cohorts = list(Cohort.objects.order_by("-start_date", "id").values_list("name", "start_date")[:40])
     coaches = list(User.objects.filter(role="coach").order_by("id").values_list("email", flat=True)[:40])
-    ulns = _uln_series(count, first_base=800_000_000)
+    ulns = uln_series(count, first_base=800_000_000)
     rows = []
     for i in range(count):
         cohort, start = cohorts[i % len(cohorts)]
@@ -220,9 +215,6 @@ def time_import(rows: list[dict], *, user) -> tuple[float, dict]:
 
 def time_copy(rows: list[dict]) -> float:
     """Return seconds to ``COPY`` the learners and enrolments of ``rows`` (ids resolved in memory); rolled back."""
-    from academy.models import Team, User
-    from cohorts.models import Cohort
-
     started = time.perf_counter()
     try:
         with transaction.atomic():

@@ -48,9 +48,12 @@ from academy.models import Team, User
 from academy.validators import uln_check_digit_ok
 from cohorts.models import AssessmentResult, Cohort, Enrolment, EnrolmentStatusChange, Standard
 from coaching.models import CoachingSession
+from demo.seed.impact import seed_impact_records
+from demo.seed.learners import seed_reviews_and_activities
+from demo.seed.today import DEMO_TODAY
 from learners.models import Learner
+from outcomes import signals
 
-DEMO_TODAY = dt.date(2026, 11, 29)
 DEMO_SEED = 2024
 DEMO_PROVIDER = "Northgate Digital Skills Ltd"
 # Invented: UKPRNs issued so far begin 100…; 1999… keeps clear of real providers.
@@ -518,8 +521,6 @@ def _plan_sessions(rng: random.Random, learner: _Learner) -> None:
 
 def _metrics_paused():
     """Return ``outcomes.signals.metrics_paused()`` when it exists, else a no-op context."""
-    from outcomes import signals
-
     paused = getattr(signals, "metrics_paused", None)
     return paused() if paused else contextlib.nullcontext()
 
@@ -674,8 +675,8 @@ def seed_demo(*, password: str) -> DemoReport:
             ],
             batch_size=SESSION_BATCH_SIZE,
         )
-        importlib.import_module("learners.demo").seed_reviews_and_activities(enrolments=enrolment_rows)
-        importlib.import_module("outcomes.demo").seed_impact_records(recorded_by=lead)
+        seed_reviews_and_activities(enrolments=enrolment_rows)
+        seed_impact_records(recorded_by=lead)
 
     metrics_recomputed = _recompute_metrics()
     by_status: dict[str, int] = {}

@@ -4,7 +4,7 @@ The county council the demo is modelled on reported £3.5m of debt resolved (Rev
 and Benefits), 260+ hours a year saved in children's safeguarding, and 50% less time
 refining an EV-infrastructure project (README.md). ``seed_impact_records`` writes
 the same three records against the demo's teams and some of their learners; it is
-called by ``cohorts.demo.seed_demo`` inside its transaction.
+called by ``demo.seed.cohorts.seed_demo`` inside its transaction.
 """
 from __future__ import annotations
 
@@ -13,8 +13,7 @@ from decimal import Decimal
 
 from academy.models import Team
 from learners.models import Learner
-
-from .models import ImpactRecord
+from outcomes.models import ImpactRecord
 
 # (title, kind, value, team name, evidence, date, learners from the team)
 DEMO_IMPACT = (

@@ -4,7 +4,7 @@
 another issue has not built yet is reported "not available" and picked up automatically
 once its URL exists. ``{learner_id}``/``{enrolment_id}`` are filled with a learner and
 enrolment of the signed-in coach. ``role`` is the synthetic user who signs in
-(``cohorts.scale``: lead, head of data, or the first coach). ``load`` marks the pages
+(``demo.scale``: lead, head of data, or the first coach). ``load`` marks the pages
 loaded under gunicorn (requests/s and p95); every row gets a query count, of the page as
 built (a new dashboard generation first), and ``cached`` pages also as served from the
 dashboard cache (``outcomes.dashboard_cache``).

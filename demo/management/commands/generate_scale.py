@@ -4,7 +4,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from cohorts.scale import DEFAULT_SEED, ScaleDataExists, generate_scale
+from demo.scale import DEFAULT_SEED, ScaleDataExists, generate_scale
 
 
 class ProgressBar:

@@ -1,9 +1,9 @@
-"""Progress reviews and off-the-job training for the demo academy (``cohorts.demo.seed_demo``).
+"""Progress reviews and off-the-job training for the demo academy (``demo.seed.cohorts.seed_demo``).
 
 Called once by ``seed_demo`` inside its transaction, after the coaching sessions and
 before the metrics run. Deterministic: every choice comes from a ``random.Random``
 seeded with ``DEMO_SEED`` and the learner's employee number, and from fixed dates, never
-from today's date (the demo's "today" is ``cohorts.demo.DEMO_TODAY``).
+from today's date (the demo's "today" is ``demo.seed.today.DEMO_TODAY``).
 
 What it adds, for every demo enrolment:
 
@@ -28,11 +28,11 @@ import datetime as dt
 import random
 from decimal import Decimal
 
-from cohorts.demo import DEMO_TODAY
 from cohorts.models import Enrolment, EnrolmentStatusChange
 from cohorts.funding_rules import add_months, review_interval
 from coaching.models import CoachingSession, OffTheJobActivity, ProgressReview
 from coaching.progress import BreakPeriod, break_periods, planned_hours_to_date
+from demo.seed.today import DEMO_TODAY
 
 DEMO_SEED = 2025
 TRAINING_DAY_HOURS = Decimal(7)

@@ -43,7 +43,12 @@ from django.apps import apps
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from cohorts.demo import DEMO_TODAY, FIRST_NAMES, LAST_NAMES
+from academy.models import User
+from cohorts.models import Standard
+from demo.seed.cohorts import FIRST_NAMES, LAST_NAMES
+from demo.seed.today import DEMO_TODAY
+from outcomes.metrics import recompute_metrics
+from outcomes.signals import metrics_paused
 
 SCALE_TODAY = DEMO_TODAY
 DEFAULT_SEED = 2026
@@ -85,7 +90,7 @@ class ScaleDataExists(Exception):
 # --- Pure generation: arrays in, DataFrames out ---------------------------------------------
 
 
-def _uln_series(count: int, first_base: int = 500_000_000) -> np.ndarray:
+def uln_series(count: int, first_base: int = 500_000_000) -> np.ndarray:
     """Return ``count`` distinct valid ULNs (strings) from consecutive 9-digit bases, per rule DD01."""
     bases = np.arange(first_base, first_base + int(count * 1.2) + 20, dtype=np.int64)
     digits = (bases[:, None] // 10 ** np.arange(8, -1, -1)) % 10
@@ -167,7 +172,7 @@ def build_frames(*, learners: int, seed: int, standards: list[tuple[int, int, in
     last = rng.choice(LAST_NAMES, n)
     index = np.arange(1, n + 1).astype(str)
     team_weights = 1.0 / np.sqrt(np.arange(1, n_teams + 1))
-    uln = _uln_series(n)
+    uln = uln_series(n)
     uln = np.where(rng.random(n) < 0.03, "", uln)
     learners_df = pd.DataFrame(
         {
@@ -342,7 +347,7 @@ def _complete_columns(model, frame: pd.DataFrame, now) -> pd.DataFrame:
         elif field.blank and isinstance(field, (models.CharField, models.TextField)):
             out[column] = ""
         else:
-            raise ValueError(f"{model.__name__}.{field.name} has no default: teach cohorts.scale to fill it.")
+            raise ValueError(f"{model.__name__}.{field.name} has no default: teach demo.scale to fill it.")
     if "date_joined" in out.columns:
         out["date_joined"] = now
     return out
@@ -413,8 +418,6 @@ def _id_base(model) -> int:
 
 def _standards() -> list[tuple[int, int, int | None, str]]:
     """Return up to ``MAX_STANDARDS`` standards as (id, level, months, title); create four if none exist."""
-    from cohorts.models import Standard
-
     chosen = list(
         Standard.objects.filter(reference__in=PREFERRED_STANDARDS)
         .order_by("reference")
@@ -446,10 +449,6 @@ def generate_scale(*, learners: int, seed: int = DEFAULT_SEED, progress: Progres
     Uses COPY on PostgreSQL, ``bulk_create`` elsewhere; one transaction.
     Raises ``ScaleDataExists`` if a synthetic academy is already there (its lead user).
     """
-    from academy.models import User
-    from outcomes.metrics import recompute_metrics
-    from outcomes.signals import metrics_paused
-
     report = progress or (lambda step, done, total: None)
     if User.objects.filter(email=LEAD_EMAIL).exists():
         raise ScaleDataExists(f"A synthetic academy is already in this database ({LEAD_EMAIL} exists).")
