@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "cohorts",
     "coaching",
     "outcomes",
+    "privacy",
     "demo",
 ]
 
@@ -282,10 +283,8 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 60 * 60},
     },
 }
-# Privacy: the retention job (learners.privacy_tasks), not named in a tasks.py module.
-CELERY_IMPORTS = ["learners.privacy_tasks"]
 CELERY_BEAT_SCHEDULE["apply-retention-nightly"] = {
-    "task": "learners.privacy_tasks.apply_retention",
+    "task": "privacy.tasks.apply_retention",
     "schedule": 60 * 60 * 24,
     "options": {"expires": 60 * 60},
 }

@@ -22,8 +22,9 @@ from django.urls import reverse
 from academy.decorators import perm_required
 from .rules import visible_enrolments
 from learners.models import Learner
-from learners.services import change_history, search_learners
-from learners.views import form_page, is_filtered, list_export_views, named_record_form_page, paginate, save_form
+from academy.history import change_history
+from learners.services import search_learners
+from academy.pages import form_page, is_filtered, list_export_views, named_record_form_page, paginate, save_form
 
 from . import services
 from .exports import ENROLMENT_COLUMNS, enrolment_rows

@@ -48,7 +48,7 @@ from cohorts.models import Standard
 from demo.seed.cohorts import FIRST_NAMES, LAST_NAMES
 from demo.seed.today import DEMO_TODAY
 from outcomes.metrics import recompute_metrics
-from outcomes.signals import metrics_paused
+from academy.changes import metrics_paused
 
 SCALE_TODAY = DEMO_TODAY
 DEFAULT_SEED = 2026

@@ -1,6 +1,6 @@
 """Forms of the lead's learner and team pages (GOV.UK markup via ``academy.forms.GovUKFormRenderer``).
 
-Edit forms carry the record's ``version`` in a hidden field: ``learners.services.update_with_version``
+Edit forms carry the record's ``version`` in a hidden field: ``academy.concurrency.save_if_current``
 refuses the save when someone else saved first.
 """
 

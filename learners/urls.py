@@ -1,13 +1,13 @@
+"""Team pages, mounted at ``/teams/`` (namespace ``teams``)."""
+
 from django.urls import path
 
 from . import views
 
-app_name = "learners"
+app_name = "teams"
 urlpatterns = [
-    path("", views.learner_list, name="list"),
-    path("new/", views.learner_create, name="create"),
-    path("export.csv", views.learner_export_csv, name="export_csv"),
-    path("export.xlsx", views.learner_export_xlsx, name="export_xlsx"),
-    path("<int:pk>/", views.learner_detail, name="detail"),
-    path("<int:pk>/edit/", views.learner_edit, name="edit"),
+    path("", views.team_list, name="list"),
+    path("new/", views.team_create, name="create"),
+    path("<int:pk>/", views.team_detail, name="detail"),
+    path("<int:pk>/edit/", views.team_edit, name="edit"),
 ]

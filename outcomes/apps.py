@@ -7,6 +7,7 @@ class OutcomesConfig(AppConfig):
 
     def ready(self):
         from . import signals  # noqa: F401  (queues the metrics job when data changes)
+        from . import tasks  # noqa: F401  (registers the task academy.changes.queue_recompute queues by name)
         from .dashboard_cache import connect_receivers
 
         connect_receivers()  # cached dashboard pages follow changes the metrics job does not see

@@ -39,6 +39,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
+from academy.changes import is_paused
 from academy.transactions import once_per_transaction
 
 from .models import DashboardGeneration
@@ -185,11 +186,9 @@ def _changed(sender, instance=None, update_fields=None, **kwargs) -> None:
     """Receiver: a row a dashboard page reads was saved or deleted; bump the generation on commit.
 
     A user's sign-in only writes ``last_login`` and changes no page: it is ignored. Inside
-    ``outcomes.signals.metrics_paused()`` (bulk loaders, which run the metrics job, and so
+    ``academy.changes.metrics_paused()`` (bulk loaders, which run the metrics job, and so
     bump, at the end) nothing is registered.
     """
-    from outcomes.signals import is_paused
-
     if is_paused() or (update_fields is not None and set(update_fields) <= {"last_login"}):
         return
     bump_generation_on_commit()

@@ -45,6 +45,7 @@ from django.utils import timezone
 from academy.dates import academic_year_label, parse_academic_year
 from cohorts.models import AssessmentResult, Cohort, Enrolment
 from coaching.models import CoachingSession, OffTheJobActivity
+from coaching.risk import learner_risks
 from outcomes.benchmarking import load_benchmarks, match_benchmark
 from outcomes.dashboard_cache import bump_generation
 from outcomes.models import CohortMetrics, NationalBenchmark
@@ -1077,21 +1078,16 @@ def group_snapshots(
     }
 
 
-def at_risk_counts(filters: "DashboardFilters | None" = None, *, today=None) -> dict | None:
-    """Return learners at risk among those in learning, by cohort and by coach; ``None`` without the risk rules.
+def at_risk_counts(filters: "DashboardFilters | None" = None, *, today=None) -> dict:
+    """Return learners at risk among those in learning, by cohort and by coach.
 
-    Uses ``coaching.risk.learner_risks`` (the coaching issue's four risk rules, 2 queries
+    Uses ``coaching.risk.learner_risks`` (the four risk rules, 2 queries
     whatever the number of learners) on the enrolments in learning (``active``) that
     match ``filters`` (the date range does not apply: risk is as of ``today``, the local
     date by default). Returns ``{"by_cohort": {cohort_id: (at_risk, in_learning)},
     "by_coach": {coach_id or NO_COACH: (at_risk, in_learning)}, "total": (at_risk,
-    in_learning)}``. Returns ``None`` if ``coaching.risk`` is not installed (hook for the
-    coaching issue).
+    in_learning)}``.
     """
-    try:
-        from coaching.risk import learner_risks
-    except ImportError:  # the coaching issue has not landed: the page says so
-        return None
     enrolments = Enrolment.objects.filter(enrolment_filter(filters), status=Enrolment.Status.ACTIVE).order_by("pk")
     risks = learner_risks(enrolments, today=today or timezone.localdate(), related=False)
     flags = pd.DataFrame(

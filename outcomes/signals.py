@@ -8,43 +8,17 @@ sessions in one transaction queues one task per cohort, not 500.
 Outside a transaction (autocommit) each change queues at once. A rolled-back transaction
 queues nothing.
 
-Bulk loaders (the demo seeder, imports) wrap their work in ``metrics_paused()`` and call
-``outcomes.metrics.recompute_metrics()`` once at the end. ``QuerySet.update`` and
-``bulk_create`` send no signals: callers that use them queue the job themselves
-(``outcomes.tasks.queue_recompute``).
+Bulk loaders (the demo seeder, imports) wrap their work in ``academy.changes.metrics_paused()``
+and queue or run the job once at the end. ``QuerySet.update`` and ``bulk_create`` send no
+signals: callers that use them queue the job themselves (``academy.changes.queue_recompute``).
 """
-import threading
-from contextlib import contextmanager
-
 from django.db.models.signals import post_delete, post_init, post_save
 from django.dispatch import receiver
 
+from academy.changes import is_paused, queue_recompute
 from academy.transactions import once_per_transaction
 from cohorts.models import AssessmentResult, Cohort, Enrolment
 from coaching.models import CoachingSession
-from outcomes.tasks import queue_recompute
-
-_local = threading.local()
-
-
-@contextmanager
-def metrics_paused():
-    """Stop these receivers from queueing the metrics job in this thread while the block runs.
-
-    Nestable. The caller recomputes afterwards, e.g.
-    ``with metrics_paused(): load(); recompute_metrics()`` (``outcomes.metrics``).
-    """
-    _local.paused = getattr(_local, "paused", 0) + 1
-    try:
-        yield
-    finally:
-        _local.paused -= 1
-
-
-def is_paused() -> bool:
-    """Return True inside ``metrics_paused()`` in this thread."""
-    return getattr(_local, "paused", 0) > 0
-
 
 class _PendingRecompute:
     """The cohorts changed in the current transaction of one connection, queued once on commit.

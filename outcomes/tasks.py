@@ -1,12 +1,13 @@
 """Celery tasks of the outcomes app: thin adapters that call ``outcomes.metrics``."""
 from celery import shared_task
-from django.db import InterfaceError, OperationalError, transaction
+from django.db import InterfaceError, OperationalError
 
+from academy.changes import RECOMPUTE_METRICS_TASK
 from outcomes import metrics
 
 
 @shared_task(
-    name="outcomes.tasks.recompute_metrics",
+    name=RECOMPUTE_METRICS_TASK,
     acks_late=True,
     reject_on_worker_lost=True,
     autoretry_for=(OperationalError, InterfaceError),
@@ -25,14 +26,3 @@ def recompute_metrics(cohort_id: int | None = None) -> int:
     (``CELERY_BEAT_SCHEDULE`` in settings) to repair any missed update.
     """
     return len(metrics.recompute_metrics(cohort_id=cohort_id))
-
-
-def queue_recompute(cohort_id: int | None = None) -> None:
-    """Queue ``recompute_metrics`` for ``cohort_id`` once the current transaction commits.
-
-    Outside a transaction it is queued at once. With no broker configured the task runs
-    in-process (settings ``CELERY_TASK_ALWAYS_EAGER``). The callback is robust: a failure
-    to queue or compute is logged, never raised into the request whose data has already
-    been committed; the nightly run catches up.
-    """
-    transaction.on_commit(lambda: recompute_metrics.delay(cohort_id), robust=True)

@@ -25,6 +25,7 @@ from django.utils.functional import SimpleLazyObject
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
+from academy.changes import queue_recompute
 from academy.audit import Action, record
 from academy.decorators import perm_required
 from cohorts.models import Standard
@@ -86,28 +87,9 @@ def _snapshots():
 
 
 def _queue_recompute() -> bool:
-    """Queue the metrics job after the commit; return False when the job is not available.
-
-    Uses ``outcomes.tasks.queue_recompute`` (written by the metrics work), falling back to
-    ``outcomes.tasks.recompute_metrics.delay_on_commit``.
-    """
-    try:
-        from outcomes.tasks import queue_recompute
-    except ImportError:
-        queue_recompute = None
-    try:
-        if queue_recompute is not None:
-            queue_recompute()
-            return True
-        from outcomes.tasks import recompute_metrics
-
-        recompute_metrics.delay_on_commit()
-        return True
-    except ImportError:
-        return False
-    except Exception:  # a broker outage must not lose the user's saved benchmark
-        logger.exception("Could not queue the metrics job")
-        return False
+    """Queue the metrics job after the commit (``academy.changes.queue_recompute``); return True."""
+    queue_recompute()
+    return True
 
 
 def _page(request: HttpRequest, current: str) -> dict:

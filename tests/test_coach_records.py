@@ -172,7 +172,7 @@ def test_another_coach_gets_404_and_an_old_record_gets_403(client_for, review, c
 
 
 def test_review_notes_are_only_for_the_learners_coach_and_leads(review, coach, other_coach, lead, head):
-    from learners.templatetags.learner_privacy import review_notes
+    from coaching.templatetags.learner_privacy import review_notes
 
     assert review_notes(review, coach) == "Worried about workload"
     assert review_notes(review, lead) == "Worried about workload"

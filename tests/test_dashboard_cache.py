@@ -13,7 +13,7 @@ from django.urls import reverse
 from academy.models import Team
 from outcomes import dashboard_cache
 from outcomes.metrics import recompute_metrics
-from outcomes.signals import metrics_paused
+from academy.changes import metrics_paused
 from tests import factories
 
 DASHBOARD = reverse("outcomes:dashboard")

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.views.defaults import server_error
 
 from cohorts.models import AssessmentResult, Enrolment
-from learners.views import PAGE_SIZE
+from academy.pages import PAGE_SIZE
 from tests import factories
 
 

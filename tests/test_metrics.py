@@ -14,9 +14,9 @@ from outcomes import metrics as metrics_module
 from outcomes.benchmarking import load_benchmarks, match_benchmark
 from outcomes.metrics import recompute_metrics
 from outcomes.models import CohortMetrics, NationalBenchmark
-from outcomes.signals import metrics_paused
+from academy.changes import metrics_paused
 from outcomes.stats import wilson_interval
-from outcomes.tasks import queue_recompute
+from academy.changes import queue_recompute
 from outcomes.tasks import recompute_metrics as recompute_metrics_task
 from tests import factories as f
 

@@ -72,7 +72,7 @@ def test_every_task_is_acknowledged_late_requeued_on_worker_loss_and_retried_on_
         "cohorts.tasks.apply_import",
         "cohorts.tasks.fail_stalled_imports",
         "coaching.tasks.send_reminders",
-        "learners.privacy_tasks.apply_retention",
+        "privacy.tasks.apply_retention",
     }
     for name, task in tasks.items():
         assert task.acks_late is True, name

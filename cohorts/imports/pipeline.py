@@ -33,6 +33,7 @@ from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from academy.changes import metrics_paused, queue_recompute
 from academy.audit import record
 from academy.models import AuditEvent
 from cohorts.models import AssessmentResult, Enrolment, EnrolmentStatusChange, ImportRun
@@ -249,9 +250,6 @@ def apply_plan(*, plan: Plan, skip_rows=(), user=None, filename: str = "", run: 
     unique email taken by someone else since the check) roll everything back and
     propagate.
     """
-    from outcomes.signals import metrics_paused
-    from outcomes.tasks import queue_recompute
-
     blocking = plan.blocking_rows(skip_rows)
     if blocking:
         numbers = ", ".join(str(row.row) for row in blocking[:20])

@@ -34,10 +34,7 @@ name), ``seed_demo`` raises ``DemoConflict`` and writes nothing.
 from __future__ import annotations
 
 import calendar
-import contextlib
 import datetime as dt
-import importlib
-import importlib.util
 import random
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -52,7 +49,8 @@ from demo.seed.impact import seed_impact_records
 from demo.seed.learners import seed_reviews_and_activities
 from demo.seed.today import DEMO_TODAY
 from learners.models import Learner
-from outcomes import signals
+from academy.changes import metrics_paused
+from outcomes.metrics import recompute_metrics
 
 DEMO_SEED = 2024
 DEMO_PROVIDER = "Northgate Digital Skills Ltd"
@@ -519,23 +517,6 @@ def _plan_sessions(rng: random.Random, learner: _Learner) -> None:
 # --- Writing it ----------------------------------------------------------------------
 
 
-def _metrics_paused():
-    """Return ``outcomes.signals.metrics_paused()`` when it exists, else a no-op context."""
-    paused = getattr(signals, "metrics_paused", None)
-    return paused() if paused else contextlib.nullcontext()
-
-
-def _recompute_metrics() -> bool:
-    """Run ``outcomes.metrics.recompute_metrics()`` once if that module exists; return whether it ran."""
-    if importlib.util.find_spec("outcomes.metrics") is None:
-        return False
-    recompute = getattr(importlib.import_module("outcomes.metrics"), "recompute_metrics", None)
-    if recompute is None:
-        return False
-    recompute()
-    return True
-
-
 def _check_conflicts(plan: list[_Learner]) -> None:
     """Raise ``DemoConflict`` when seeding would clash with or remove non-demo rows."""
     emails = [x.email for x in plan]
@@ -579,9 +560,8 @@ def seed_demo(*, password: str) -> DemoReport:
     """Replace the demo academy (see the module docstring) and return what was made.
 
     ``password`` is set on the five demo users. Atomic: on any error nothing changes.
-    Per-row metrics queuing is paused during the load (``outcomes.signals.metrics_paused``
-    where it exists) and ``outcomes.metrics.recompute_metrics()`` runs once after the
-    commit where it exists. Sessions are written with ``bulk_create`` in batches of
+    Per-row metrics queuing is paused during the load (``academy.changes.metrics_paused``)
+    and ``outcomes.metrics.recompute_metrics()`` runs once after the commit. Sessions are written with ``bulk_create`` in batches of
     ``SESSION_BATCH_SIZE``.
 
     Raises ``DemoStandardsMissing`` when ST0118 or ST0795 is not loaded and
@@ -590,7 +570,7 @@ def seed_demo(*, password: str) -> DemoReport:
     if not password:
         raise DemoError("Give a password for the demo users.")
     plan = _plan()
-    with _metrics_paused(), transaction.atomic():
+    with metrics_paused(), transaction.atomic():
         standards = {s.reference: s for s in Standard.objects.filter(reference__in=REQUIRED_STANDARDS)}
         missing = sorted(set(REQUIRED_STANDARDS) - set(standards))
         if missing:
@@ -678,7 +658,8 @@ def seed_demo(*, password: str) -> DemoReport:
         seed_reviews_and_activities(enrolments=enrolment_rows)
         seed_impact_records(recorded_by=lead)
 
-    metrics_recomputed = _recompute_metrics()
+    recompute_metrics()
+    metrics_recomputed = True
     by_status: dict[str, int] = {}
     for x in plan:
         by_status[x.status] = by_status.get(x.status, 0) + 1

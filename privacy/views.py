@@ -14,8 +14,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from academy.audit import Action, record
 from academy.decorators import perm_required
 
-from .models import Learner
-from .privacy import anonymise_learner, subject_access_data
+from learners.models import Learner
+from .services import anonymise_learner, subject_access_data
 
 SECTIONS = [
     ("learner", "Learner"),
@@ -71,7 +71,7 @@ def subject_access(request: HttpRequest, pk: int) -> HttpResponse:
 
 @perm_required("academy.view_subject_access")
 def subject_access_json(request: HttpRequest, pk: int) -> HttpResponse:
-    """Download everything held on one learner as JSON (``learners.privacy.subject_access_data``)."""
+    """Download everything held on one learner as JSON (``privacy.services.subject_access_data``)."""
     learner = get_object_or_404(Learner, pk=pk)
     data = subject_access_data(learner)
     record(request=request, action=Action.SUBJECT_ACCESS, obj=learner, detail={"format": "json"})
@@ -82,7 +82,7 @@ def subject_access_json(request: HttpRequest, pk: int) -> HttpResponse:
 
 @perm_required("academy.erase_learner")
 def erase(request: HttpRequest, pk: int) -> HttpResponse:
-    """Confirm, then anonymise one learner (``learners.privacy.anonymise_learner``)."""
+    """Confirm, then anonymise one learner (``privacy.services.anonymise_learner``)."""
     learner = get_object_or_404(Learner, pk=pk)
     if learner.anonymised_at is not None:
         messages.info(request, "This learner's personal data has already been removed.")

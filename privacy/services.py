@@ -2,7 +2,7 @@
 
 UK GDPR rights these serve: the right of access (Art. 15: ``subject_access_data``), the
 right to erasure (Art. 17: ``anonymise_learner``) and storage limitation (Art. 5(1)(e):
-``apply_retention``, run nightly by ``learners.privacy_tasks.apply_retention`` and by
+``apply_retention``, run nightly by ``privacy.tasks.apply_retention`` and by
 ``manage.py apply_retention``).
 
 Anonymising keeps every enrolment, status, date, hour count and end-point assessment
@@ -22,12 +22,10 @@ from django.utils import timezone
 
 from academy.audit import Action, record
 from academy.models import AuditEvent
-from cohorts.models import AssessmentResult, Enrolment, EnrolmentStatusChange
-from outcomes.models import ImpactRecord
-
 from coaching.models import CoachingSession, OffTheJobActivity, ProgressReview
-
-from .models import Learner
+from cohorts.models import AssessmentResult, Enrolment, EnrolmentStatusChange
+from learners.models import Learner
+from outcomes.models import ImpactRecord
 
 PLACEHOLDER_FIRST_NAME = "Anonymised"
 

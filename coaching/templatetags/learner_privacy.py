@@ -6,7 +6,7 @@ Usage (any template that shows a coaching session)::
     {{ session|session_notes:user|linebreaksbr }}
     {% if session|may_read_notes:user %}...{% endif %}
 
-The rule is ``learners.view_session_notes`` in ``academy/rules.py``: the learner's
+The rule is ``learners.view_session_notes`` in ``coaching/rules.py``: the learner's
 coach, apprenticeship leads and the learner themself. Load sessions with
 ``select_related("enrolment__learner")`` so the check needs no query. Progress-review
 notes: ``{{ review|review_notes:user }}`` (``learners.view_review_notes``: the learner's

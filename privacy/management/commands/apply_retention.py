@@ -5,7 +5,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from learners.privacy import apply_retention, retention_cutoff
+from privacy.services import apply_retention, retention_cutoff
 
 
 class Command(BaseCommand):

@@ -1,14 +1,14 @@
-"""Celery task for the retention job (named in ``CELERY_IMPORTS``; beat runs it nightly)."""
+"""Celery task for the retention job (beat runs it nightly)."""
 from celery import shared_task
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
-from .privacy import apply_retention as apply_retention_service
+from .services import apply_retention as apply_retention_service
 
 
 @shared_task(
-    name="learners.privacy_tasks.apply_retention",
+    name="privacy.tasks.apply_retention",
     acks_late=True,
     reject_on_worker_lost=True,
     autoretry_for=(OperationalError, InterfaceError),
