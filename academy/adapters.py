@@ -7,9 +7,11 @@
   through it.
 """
 from allauth.account.adapter import DefaultAccountAdapter
-from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from allauth.socialaccount.adapter import DefaultSocialAccountAdapter, _build_apps_from_settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+
+from academy.audit import Action, record
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -31,8 +33,6 @@ class AccountAdapter(DefaultAccountAdapter):
         try:
             super().pre_authenticate(request, **credentials)
         except ValidationError:
-            from academy.audit import Action, record
-
             email = (credentials.get("email") or "").strip().lower()
             account = get_user_model().objects.filter(email=email).first() if email else None
             record(
@@ -71,8 +71,6 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         Identity providers come from the environment alone, so no admin-site row can add
         one; and the sign-in page needs no database query to draw its SSO button.
         """
-        from allauth.socialaccount.adapter import _build_apps_from_settings
-
         apps = _build_apps_from_settings(provider=provider, client_id=client_id)
         return [app for provider_apps in apps.values() for app in provider_apps]
 
@@ -85,8 +83,6 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
             sociallogin.connect(request, user)
 
     def is_open_for_signup(self, request, sociallogin):
-        from academy.audit import Action, record
-
         record(
             request=request,
             action=Action.SIGN_IN_FAILED,

@@ -9,7 +9,7 @@ class AcademyConfig(AppConfig):
         # The audit log of sign-ins, failed sign-ins and sign-outs (academy/audit.py).
         from django.contrib.auth import signals
 
-        from . import audit
+        from . import audit  # in ready: audit imports the models
 
         signals.user_logged_in.connect(audit.on_user_logged_in, dispatch_uid="academy.audit.sign_in")
         signals.user_login_failed.connect(audit.on_user_login_failed, dispatch_uid="academy.audit.sign_in_failed")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 
+from allauth.core.internal.httpkit import get_client_ip
 from django.contrib.auth import get_user_model
 from django.http import HttpRequest
 
@@ -28,8 +29,6 @@ def client_ip(request: HttpRequest | None) -> str | None:
     """
     if request is None:
         return None
-    from allauth.core.internal.httpkit import get_client_ip
-
     try:
         return get_client_ip(request)
     except Exception:  # a malformed X-Forwarded-For must not break sign-in

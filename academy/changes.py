@@ -1,4 +1,4 @@
-"""What follows a change to the records: the metrics job, queued once the change commits.
+"""Background jobs queued once a change commits: the metrics job, import checks and imports.
 
 Any layer may call ``queue_recompute``: it queues the Celery task by its registered
 name (``RECOMPUTE_METRICS_TASK``, defined in ``outcomes.tasks``), so the apps below
@@ -50,3 +50,13 @@ def queue_recompute(cohort_id: int | None = None) -> None:
     task is not registered (``OutcomesConfig.ready`` imports ``outcomes.tasks``).
     """
     transaction.on_commit(lambda: current_app.tasks[RECOMPUTE_METRICS_TASK].delay(cohort_id), robust=True)
+
+
+def queue_task(name: str, *args) -> None:
+    """Queue the Celery task registered as ``name`` with ``args`` once the current transaction commits.
+
+    As Celery's ``delay_on_commit``: a failure to queue is raised into the committed
+    request. Raises ``KeyError`` at commit if no task has that name (each app's
+    ``ready`` imports its ``tasks`` module).
+    """
+    transaction.on_commit(lambda: current_app.tasks[name].delay(*args))

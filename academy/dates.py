@@ -1,5 +1,22 @@
-"""Academic years: 1 August to 31 July (ESFA funding rules; DfE achievement rate tables)."""
+"""Dates as Academy uses them: UK dates on pages, calendar months, academic years (1 August to 31 July).
+
+Academic years follow the ESFA funding rules and the DfE achievement rate tables
+(docs/rules.md).
+"""
+import calendar
 import datetime as dt
+
+
+def uk_date(day: dt.date) -> str:
+    """Return ``day`` as a UK date for the page: "29 November 2026"."""
+    return f"{day.day} {day:%B %Y}"
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """Return ``day`` moved by ``months`` calendar months, clamped to the month's last day."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def academic_year_start(day: dt.date) -> int:

@@ -28,11 +28,18 @@ def safe_cell(value):
     ``None`` becomes ""; numbers (int, float, Decimal) and dates pass unchanged, so a
     negative number stays a number; everything else becomes text.
     """
-    if value is None:
-        return ""
     if isinstance(value, (bool, int, float, Decimal, dt.date)):
         return value
-    text = str(value)
+    return guard_text(value)
+
+
+def guard_text(value) -> str:
+    """Return ``value`` as text safe from formula injection: "=1+1" → "'=1+1"; ``None`` → "".
+
+    The one formula-escaping rule of every download (OWASP "CSV Injection"): text that
+    begins with ``FORMULA_PREFIXES`` gets a leading apostrophe.
+    """
+    text = "" if value is None else str(value)
     if text.startswith(FORMULA_PREFIXES):
         return "'" + text
     return text
@@ -67,7 +74,7 @@ def write_xlsx(rows: Iterable, columns: list[Column], *, title: str) -> bytes:
     never begin with ``=`` after ``safe_cell``, so openpyxl stores them as strings,
     never formulas.
     """
-    from openpyxl import Workbook
+    from openpyxl import Workbook  # openpyxl loads on first use: most requests write no workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
 

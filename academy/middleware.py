@@ -1,4 +1,5 @@
 """Middleware: multi-factor authentication required for leads and heads of data."""
+from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -30,8 +31,6 @@ class MFARequiredMiddleware:
     def __call__(self, request):
         user = getattr(request, "user", None)
         if user is not None and mfa_required_for(user) and not self._exempt(request.path):
-            from allauth.mfa.utils import is_mfa_enabled
-
             if not is_mfa_enabled(user):
                 return redirect(f"{reverse('mfa_activate_totp')}?next={request.get_full_path()}")
         return self.get_response(request)

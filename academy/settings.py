@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "cohorts",
     "coaching",
     "outcomes",
+    "dashboards",
     "privacy",
     "demo",
 ]
@@ -376,8 +377,8 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["outcomes.api.permissions.CanUseApi"],
-    "DEFAULT_PAGINATION_CLASS": "outcomes.api.pagination.ApiPagination",
+    "DEFAULT_PERMISSION_CLASSES": ["dashboards.api.permissions.CanUseApi"],
+    "DEFAULT_PAGINATION_CLASS": "dashboards.api.pagination.ApiPagination",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -393,7 +394,7 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
-    "SERVE_PERMISSIONS": ["outcomes.api.permissions.CanUseApi"],
+    "SERVE_PERMISSIONS": ["dashboards.api.permissions.CanUseApi"],
     "SERVE_AUTHENTICATION": [
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",

@@ -1,6 +1,5 @@
 """Admin for coaching sessions, progress reviews and other off-the-job training."""
 from django.contrib import admin
-
 from simple_history.admin import SimpleHistoryAdmin
 
 from .models import CoachingSession, OffTheJobActivity, ProgressReview

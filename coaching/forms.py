@@ -9,10 +9,10 @@ from __future__ import annotations
 from django import forms
 from django.core.exceptions import ValidationError
 
-from academy.models import Team, User
-from cohorts.models import Cohort
-from coaching.models import CoachingSession, OffTheJobActivity, ProgressReview
 from academy.forms import NamedLookupField
+from academy.models import Team, User
+from coaching.models import CoachingSession, OffTheJobActivity, ProgressReview
+from cohorts.models import Cohort
 
 
 def apply_service_errors(form: forms.Form, error: ValidationError) -> None:

@@ -6,7 +6,6 @@ the code moved no data (``coaching/migrations/0001_initial.py``).
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-
 from simple_history.models import HistoricalRecords
 
 

@@ -16,7 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from cohorts.funding_rules import RuleFigure, review_due_date, uk_date
+from academy.dates import uk_date
+from cohorts.funding_rules import RuleFigure, review_due_date
 
 BREAK = "break_in_learning"
 

@@ -28,9 +28,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from academy.models import User
-from cohorts.models import Enrolment
 from coaching.models import ReminderLog
 from coaching.risk import CURRENT_STATUSES, LearnerRisk, learner_risks
+from cohorts.models import Enrolment
 
 logger = logging.getLogger(__name__)
 

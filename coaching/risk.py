@@ -31,8 +31,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import CharField, F, Max, Sum, Value
 from django.db.models.functions import Coalesce, NullIf
 
-from cohorts.models import Enrolment, EnrolmentStatusChange
-from cohorts.funding_rules import RuleFigure
 from coaching.models import CoachingSession, OffTheJobActivity, ProgressReview
 from coaching.progress import (
     BreakPeriod,
@@ -42,6 +40,8 @@ from coaching.progress import (
     quarter_start,
     review_due,
 )
+from cohorts.funding_rules import RuleFigure
+from cohorts.models import Enrolment, EnrolmentStatusChange
 
 NO_SESSION_DAYS = 30
 OTJ_BEHIND_LIMIT = Decimal("0.20")

@@ -20,9 +20,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from academy.concurrency import save_if_current
-from cohorts.models import Enrolment
-from cohorts.funding_rules import uk_date
+from academy.dates import uk_date
 from coaching.models import CoachingSession, OffTheJobActivity, ProgressReview
+from cohorts.models import Enrolment
 
 # A coach may edit or delete a session they logged for 14 days after logging it; then only a lead.
 EDIT_WINDOW = dt.timedelta(days=14)

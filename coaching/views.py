@@ -18,10 +18,11 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from academy.concurrency import StaleEdit
+from academy.dates import uk_date
 from academy.decorators import perm_required
-from cohorts.rules import visible_enrolments
-from cohorts.models import Enrolment
 from cohorts import funding_rules
+from cohorts.models import Enrolment
+from cohorts.rules import visible_enrolments
 
 from . import risk, services
 from .forms import ActivityForm, ReviewForm, RiskFilterForm, SessionForm, apply_service_errors
@@ -221,7 +222,7 @@ def session_create(request: HttpRequest, enrolment_pk: int) -> HttpResponse:
         services.log_session(enrolment=enrolment, by=request.user, **{k: v for k, v in data.items() if k != "version"})
 
     if _submitted(request, form, save):
-        messages.success(request, f"Session on {funding_rules.uk_date(form.cleaned_data['date'])} logged.")
+        messages.success(request, f"Session on {uk_date(form.cleaned_data['date'])} logged.")
         return redirect(next_url)
     return _form_page(request, form=form, enrolment=enrolment, title="Log a coaching session",
                       button="Save session", next_url=next_url)
@@ -307,7 +308,7 @@ def session_edit(request: HttpRequest, session_pk: int) -> HttpResponse:
 def session_delete(request: HttpRequest, session_pk: int) -> HttpResponse:
     """Delete a session after confirmation (GET: confirm page; POST: delete). Same rule as editing."""
     session = _record_for(request, CoachingSession, session_pk, "learners.edit_session", "a session")
-    day = funding_rules.uk_date(session.date)
+    day = uk_date(session.date)
     return _delete_record(
         request, session, heading=f"Delete the session on {day}?", button="Delete session",
         summary=f"{session.duration_minutes} minutes, {session.get_mode_display().lower()}, "
@@ -329,7 +330,7 @@ def review_create(request: HttpRequest, enrolment_pk: int) -> HttpResponse:
             services.record_review(enrolment=enrolment, by=request.user, **form.service_values())
 
     if _submitted(request, form, save):
-        messages.success(request, f"Progress review on {funding_rules.uk_date(form.cleaned_data['date'])} recorded.")
+        messages.success(request, f"Progress review on {uk_date(form.cleaned_data['date'])} recorded.")
         return redirect(next_url)
     return _form_page(request, form=form, enrolment=enrolment, title="Record a progress review",
                       button="Save review", next_url=next_url)
@@ -367,7 +368,7 @@ def review_edit(request: HttpRequest, review_pk: int) -> HttpResponse:
 def review_delete(request: HttpRequest, review_pk: int) -> HttpResponse:
     """Delete a progress review after confirmation. Same rule as editing."""
     review = _record_for(request, ProgressReview, review_pk, "learners.edit_review", "a progress review")
-    day = funding_rules.uk_date(review.date)
+    day = uk_date(review.date)
     return _delete_record(
         request, review, heading=f"Delete the progress review on {day}?", button="Delete review",
         summary=f"RAG rating: {review.get_rag_display()}.",
@@ -393,7 +394,7 @@ def activity_edit(request: HttpRequest, activity_pk: int) -> HttpResponse:
 def activity_delete(request: HttpRequest, activity_pk: int) -> HttpResponse:
     """Delete off-the-job training after confirmation. Same rule as editing."""
     activity = _record_for(request, OffTheJobActivity, activity_pk, "learners.edit_activity", "off-the-job training")
-    day = funding_rules.uk_date(activity.date)
+    day = uk_date(activity.date)
     return _delete_record(
         request, activity, heading=f"Delete the training on {day}?", button="Delete training",
         summary=f"{activity.get_category_display()}, {activity.hours.normalize():f} hours.",

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from django import forms
 
+from academy.forms import NamedLookupField
 from academy.models import Team, User
 from cohorts.funding_rules import check_enrolment_plan
 from learners.models import Learner
-from academy.forms import NamedLookupField
 
 from .models import AssessmentResult, Cohort, Enrolment, Standard
 from .services import suggested_planned_end

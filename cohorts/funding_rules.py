@@ -28,11 +28,12 @@ Rule ids:
 """
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
+
+from academy.dates import add_months, uk_date
 
 RULES_2022_FROM = dt.date(2022, 8, 1)
 RULES_2025_FROM = dt.date(2025, 8, 1)
@@ -65,18 +66,6 @@ class RuleFigure:
 
 def _hours(value) -> Decimal:
     return Decimal(value).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-
-
-def uk_date(day: dt.date) -> str:
-    """Return ``day`` as a UK date for the page: "29 November 2026"."""
-    return f"{day.day} {day:%B %Y}"
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    """Return ``day`` moved by ``months`` calendar months, clamped to the month's last day."""
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
-    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def working_weeks(*, start_date: dt.date, planned_end_date: dt.date, break_days: int = 0) -> Decimal:

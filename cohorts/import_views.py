@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from academy.decorators import perm_required
 from academy.models import Team
 
-from .imports import pipeline
+from .imports import pipeline, plans, runs
 from .imports.reading import ImportFileError
 from .imports.spreadsheet import template_rows
 from .models import ImportRun
@@ -45,7 +45,7 @@ class UploadForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        limit_mb = pipeline.max_upload_bytes() / 1024 / 1024
+        limit_mb = runs.max_upload_bytes() / 1024 / 1024
         self.fields["file"].help_text = (
             "A staff list as CSV or Excel (.xlsx), or an ILR XML file. "
             f"The largest file you can import is {limit_mb:.0f} MB."
@@ -53,7 +53,7 @@ class UploadForm(forms.Form):
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        message = pipeline.size_message(upload.size)
+        message = runs.size_message(upload.size)
         if message:
             raise forms.ValidationError(message)
         return upload
@@ -67,7 +67,7 @@ def upload(request: HttpRequest) -> HttpResponse:
         upload_file = form.cleaned_data["file"]
         team = form.cleaned_data["team"]
         try:
-            run = pipeline.start_import(
+            run = runs.start_import(
                 content=upload_file.read(), filename=upload_file.name, user=request.user,
                 options={"team_id": team.pk} if team else {},
             )
@@ -122,7 +122,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         return render(request, "imports/detail.html#progress", {"run": run, "progress": _progress(run),
                                                                 "running": running})
     preview = run.preview or []
-    errors = [entry for entry in preview if entry["action"] == pipeline.ERROR]
+    errors = [entry for entry in preview if entry["action"] == plans.ERROR]
     page = Paginator(preview, ROWS_PER_PAGE).get_page(request.GET.get("page"))
     skipped = set(run.skip_rows or [])
     counts = run.counts or {}
@@ -135,7 +135,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "errors": errors[:ERRORS_SHOWN],
         "errors_hidden": max(len(errors) - ERRORS_SHOWN, 0),
         "page": page,
-        "action_labels": pipeline.ACTION_LABELS,
+        "action_labels": plans.ACTION_LABELS,
         "skipped": skipped,
         "notes": [line for line in run.message.splitlines() if line.strip()],
     }
@@ -149,8 +149,8 @@ def confirm(request: HttpRequest, pk: int) -> HttpResponse:
     run = get_object_or_404(ImportRun.objects.defer("content"), pk=pk)
     skip = [value for value in request.POST.getlist("skip") if value.isdigit()]
     try:
-        pipeline.confirm_import(run=run, skip_rows=skip, user=request.user)
-    except pipeline.ImportBlocked as error:
+        runs.confirm_import(run=run, skip_rows=skip, user=request.user)
+    except plans.ImportBlocked as error:
         messages.error(request, str(error))
     return redirect("imports:detail", pk=run.pk)
 

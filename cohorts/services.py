@@ -45,7 +45,7 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from cohorts.funding_rules import add_months
+from academy.dates import add_months
 
 from .models import AssessmentResult, Cohort, Enrolment, EnrolmentStatusChange
 

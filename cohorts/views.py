@@ -9,8 +9,8 @@ the field.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from django import forms
 from django.contrib import messages
@@ -20,11 +20,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
 from academy.decorators import perm_required
-from .rules import visible_enrolments
-from learners.models import Learner
 from academy.history import change_history
-from learners.services import search_learners
 from academy.pages import form_page, is_filtered, list_export_views, named_record_form_page, paginate, save_form
+from learners.models import Learner
+from learners.services import search_learners
 
 from . import services
 from .exports import ENROLMENT_COLUMNS, enrolment_rows
@@ -43,6 +42,7 @@ from .forms import (
     WithdrawForm,
 )
 from .models import AssessmentResult, Cohort, Enrolment, EnrolmentStatusChange
+from .rules import visible_enrolments
 
 Status = Enrolment.Status
 

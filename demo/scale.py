@@ -43,12 +43,12 @@ from django.apps import apps
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from academy.changes import metrics_paused
 from academy.models import User
 from cohorts.models import Standard
 from demo.seed.cohorts import FIRST_NAMES, LAST_NAMES
 from demo.seed.today import DEMO_TODAY
 from outcomes.metrics import recompute_metrics
-from academy.changes import metrics_paused
 
 SCALE_TODAY = DEMO_TODAY
 DEFAULT_SEED = 2026

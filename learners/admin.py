@@ -1,6 +1,5 @@
 """Admin for learners."""
 from django.contrib import admin
-
 from simple_history.admin import SimpleHistoryAdmin
 
 from .models import Learner

@@ -2,7 +2,6 @@
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
-
 from simple_history.models import HistoricalRecords
 
 from academy.validators import validate_uln

@@ -6,8 +6,10 @@ class OutcomesConfig(AppConfig):
     verbose_name = "Outcomes and metrics"
 
     def ready(self):
-        from . import signals  # noqa: F401  (queues the metrics job when data changes)
-        from . import tasks  # noqa: F401  (registers the task academy.changes.queue_recompute queues by name)
-        from .dashboard_cache import connect_receivers
+        from . import (
+            signals,  # noqa: F401  (queues the metrics job when data changes)
+            tasks,  # noqa: F401  (registers the task academy.changes.queue_recompute queues by name)
+        )
+        from .generation import connect_receivers  # (in ready: the models must be loaded)
 
         connect_receivers()  # cached dashboard pages follow changes the metrics job does not see

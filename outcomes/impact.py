@@ -21,6 +21,7 @@ from django.db import transaction
 from django.db.models import Count, Max, Sum
 
 from academy.models import Team
+from cohorts.models import Enrolment
 
 from .models import ImpactRecord
 
@@ -52,7 +53,8 @@ def format_money(value: Decimal | int | float | None) -> str:
     return f"£{amount:,.2f}"
 
 
-def _number(value: Decimal | int | float) -> str:
+def format_number(value: Decimal | int | float) -> str:
+    """Return ``value`` with thousands separators: "1,250", or "2.5" (no trailing zeros)."""
     amount = Decimal(str(value))
     if amount == amount.to_integral_value():
         return f"{int(amount):,}"
@@ -66,8 +68,8 @@ def format_impact(kind: str, value: Decimal | int | float | None) -> str:
     if kind == Kind.MONEY:
         return format_money(value)
     if kind == Kind.HOURS_PER_YEAR:
-        return f"{_number(value)} hours a year"
-    return f"{_number(value)}%"
+        return f"{format_number(value)} hours a year"
+    return f"{format_number(value)}%"
 
 
 # --- Recording ------------------------------------------------------------------------
@@ -270,8 +272,6 @@ def levy_value(*, hourly_cost_gbp: Decimal | None = None, pay_bill_gbp: Decimal 
     they are never added to the money impact. ``pay_bill_gbp``, when given, adds the
     annual levy (``annual_levy``) for context. Two grouped queries.
     """
-    from cohorts.models import Enrolment
-
     enrolments = Enrolment.objects.all() if enrolments is None else enrolments
     rows = (
         enrolments.order_by()
@@ -372,86 +372,3 @@ def impact_records_for_list(records=None):
         .annotate(learner_count=Count("learners", distinct=True))
         .order_by("-date", "-id")
     )
-
-
-def impact_tables(*, hourly_cost_gbp: Decimal | None = None) -> dict:
-    """Return the impact pages' tables by name, as ``outcomes.exports.Table``.
-
-    ``impact-records`` (every record: title, kind, value in its unit, team, learners,
-    evidence, link, date, recorded by), ``impact-by-kind``, ``impact-by-team`` (one row
-    per team and kind; time reduced has no total, only count and largest) and
-    ``levy-value`` (enrolments and funding band by standard, then the totals; an
-    unknown band is empty, never 0). Assumptions are written as the tables' notes.
-    """
-    from .exports import DATE, DECIMAL, INT, MONEY, TEXT, Column, Table
-
-    records = Table(
-        "impact-records",
-        "Impact records",
-        [
-            Column("title", "What changed"),
-            Column("kind", "Kind"),
-            Column("value", "Value", DECIMAL),
-            Column("unit", "Unit"),
-            Column("team", "Team"),
-            Column("learners", "Learners involved", INT),
-            Column("evidence", "Evidence"),
-            Column("link", "Link"),
-            Column("date", "Date", DATE),
-            Column("recorded_by", "Recorded by"),
-        ],
-    )
-    for record in impact_records_for_list():
-        records.rows.append([
-            record.title, record.get_kind_display(), record.value, KIND_UNITS[record.kind],
-            record.team.name if record.team else "", record.learner_count, record.evidence, record.link,
-            record.date, str(record.recorded_by) if record.recorded_by else "",
-        ])
-    totals = impact_totals()
-    by_kind = Table(
-        "impact-by-kind",
-        "Impact by kind",
-        [Column("kind", "Kind"), Column("records", "Records", INT), Column("total", "Total", DECIMAL),
-         Column("largest", "Largest single value", DECIMAL), Column("unit", "Unit")],
-        [[t.label, t.count, t.total, t.largest, KIND_UNITS[t.kind]] for t in totals["by_kind"]],
-        notes=[NOT_ADDED],
-    )
-    by_team = Table(
-        "impact-by-team",
-        "Impact by team",
-        [Column("team", "Team"), Column("kind", "Kind"), Column("records", "Records", INT),
-         Column("total", "Total", DECIMAL), Column("largest", "Largest single value", DECIMAL),
-         Column("unit", "Unit")],
-        [
-            [team.team, t.label, t.count, t.total, t.largest, KIND_UNITS[t.kind]]
-            for team in totals["by_team"]
-            for t in team.totals
-            if t.count
-        ],
-        notes=[NOT_ADDED],
-    )
-    value = levy_value(hourly_cost_gbp=hourly_cost_gbp)
-    levy = Table(
-        "levy-value",
-        "Value for the levy",
-        [Column("item", "Item"), Column("standard", "Standard"), Column("enrolments", "Enrolments", INT),
-         Column("band", "Funding band (£)", MONEY), Column("value", "Value (£)", MONEY), Column("note", "Note", TEXT)],
-        notes=value.assumptions + value.notes,
-    )
-    for band in value.standards:
-        levy.rows.append([
-            f"{band.title} (level {band.level})", band.reference, band.enrolments, band.band_gbp, band.value_gbp,
-            "" if band.band_gbp is not None else "Funding band unknown: left out",
-        ])
-    levy.rows.append(["Funding-band value of enrolments", "", value.enrolments_counted, None,
-                      value.band_value_gbp, "Each enrolment at its standard's full band"])
-    levy.rows.append(["Money recovered or saved (impact records)", "", None, None, value.money_impact_gbp,
-                      f"{value.money_records} record" + ("" if value.money_records == 1 else "s")])
-    if value.hours_value_gbp is not None:
-        levy.rows.append(["Hours saved a year, valued at the hourly cost given", "", None, None,
-                          value.hours_value_gbp,
-                          f"{_number(value.hours_per_year)} hours a year at {format_money(value.hourly_cost_gbp)} an hour"])
-    else:
-        levy.rows.append(["Hours saved a year (not valued in pounds)", "", None, None, None,
-                          f"{_number(value.hours_per_year)} hours a year"])
-    return {t.name: t for t in (records, by_kind, by_team, levy)}

@@ -2,7 +2,6 @@
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-
 from simple_history.models import HistoricalRecords
 
 from academy.dates import parse_academic_year
@@ -220,7 +219,7 @@ class DashboardGeneration(models.Model):
     The metrics job (``outcomes.metrics.recompute_metrics``) adds one in the transaction
     that writes the snapshots; saving a team, learner, user, standard, benchmark, impact
     record, progress review or off-the-job activity adds one after the commit
-    (``outcomes.dashboard_cache``). The cached dashboard pages are keyed on ``number``, so
+    (``outcomes.generation``). The cached dashboard pages are keyed on ``number``, so
     a page is never served from a generation older than the data it shows. The row is
     created by migration ``outcomes.0004`` and again on first use if it is missing.
     """

@@ -17,8 +17,9 @@ from django.dispatch import receiver
 
 from academy.changes import is_paused, queue_recompute
 from academy.transactions import once_per_transaction
-from cohorts.models import AssessmentResult, Cohort, Enrolment
 from coaching.models import CoachingSession
+from cohorts.models import AssessmentResult, Cohort, Enrolment
+
 
 class _PendingRecompute:
     """The cohorts changed in the current transaction of one connection, queued once on commit.

@@ -13,8 +13,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 
 from academy.audit import Action, record
 from academy.decorators import perm_required
-
 from learners.models import Learner
+
 from .services import anonymise_learner, subject_access_data
 
 SECTIONS = [

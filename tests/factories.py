@@ -9,8 +9,8 @@ from decimal import Decimal
 import factory
 
 from academy.models import Team, User
-from cohorts.models import AssessmentResult, Cohort, Enrolment, Standard
 from coaching.models import CoachingSession
+from cohorts.models import AssessmentResult, Cohort, Enrolment, Standard
 from learners.models import Learner
 from outcomes.models import NationalBenchmark
 

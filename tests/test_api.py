@@ -15,7 +15,7 @@ from openapi_spec_validator import validate
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from outcomes.api.serializers import pseudonym
+from dashboards.api.serializers import pseudonym
 from tests import factories
 
 ENDPOINTS = ("api:cohorts", "api:enrolments", "api:results", "api:metrics")

@@ -10,8 +10,8 @@ from django.conf import settings
 from django.urls import reverse
 
 from academy.models import AuditEvent
+from dashboards.report_views import figure_table
 from outcomes.models import ImpactRecord
-from outcomes.report_views import figure_table
 from outcomes.stats import wilson_interval
 from tests import factories
 from tests.test_exports import cohort, make_snapshot  # noqa: F401  (the fixture is used by name)

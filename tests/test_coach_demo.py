@@ -3,9 +3,9 @@ from decimal import Decimal
 
 import pytest
 
-from cohorts.models import Enrolment
 from coaching.models import OffTheJobActivity, ProgressReview
 from coaching.risk import learner_risks
+from cohorts.models import Enrolment
 from demo.seed import DEMO_TODAY, seed_demo
 from tests import factories
 

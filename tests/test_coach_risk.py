@@ -6,10 +6,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from cohorts.models import Enrolment, EnrolmentStatusChange
 from coaching.models import CoachingSession, OffTheJobActivity, ProgressReview
 from coaching.progress import BreakPeriod, break_periods, planned_hours_to_date, review_due
 from coaching.risk import learner_risks, parse_sort, sort_risks
+from cohorts.models import Enrolment, EnrolmentStatusChange
 from tests import factories
 
 D = dt.date

@@ -7,9 +7,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from academy.concurrency import StaleEdit
-from cohorts.models import Enrolment
 from coaching import services as coaching
 from coaching.models import CoachingSession, OffTheJobActivity, ProgressReview
+from cohorts.models import Enrolment
 from tests import factories
 
 TODAY = dt.date(2024, 6, 3)

@@ -16,9 +16,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from outcomes.charts import coaching_hours_figure, grade_distribution_figure, rate_interval_figure
+from dashboards.charts import coaching_hours_figure, grade_distribution_figure, rate_interval_figure
+from dashboards.presentation import dashboard_summary
 from outcomes.models import CohortMetrics, NationalBenchmark
-from outcomes.presentation import dashboard_summary
 from outcomes.stats import binomial_test, wilson_interval
 from tests import factories
 
@@ -306,7 +306,7 @@ def test_dashboard_query_count_does_not_grow_with_cohorts(client_for, lead):
     the session save (``SESSION_SAVE_EVERY_REQUEST``): 10. SAVEPOINT, 11. UPDATE
     django_session, 12. RELEASE; 13. the business impact totals (one grouped
     query, ``outcomes.impact.impact_totals``); 14. the dashboard generation (the cache key,
-    ``outcomes.dashboard_cache``). Partials other pages add (navigation,
+    ``dashboards.cache``). Partials other pages add (navigation,
     export extras) may add a fixed query or two, so the count is compared, not pinned.
     """
     client = client_for(lead)

@@ -1,4 +1,4 @@
-"""The cached dashboard bodies (outcomes.dashboard_cache): served once built, never stale.
+"""The cached dashboard bodies (dashboards.cache): served once built, never stale.
 
 Unfiltered dashboard pages are rendered once per dashboard generation and reader's
 permissions; the metrics job and saves of what the pages read move the generation on,
@@ -10,10 +10,10 @@ from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from academy.models import Team
-from outcomes import dashboard_cache
-from outcomes.metrics import recompute_metrics
 from academy.changes import metrics_paused
+from academy.models import Team
+from outcomes import generation as dashboard_generation
+from outcomes.metrics import recompute_metrics
 from tests import factories
 
 DASHBOARD = reverse("outcomes:dashboard")
@@ -86,13 +86,13 @@ def test_the_metrics_job_moves_the_generation_on_so_new_figures_show(client_for,
     client = client_for(head)
     before = client.get(DASHBOARD).content.decode()
     assert "Cohort dashboard" in before
-    generation = dashboard_cache.current_generation()
+    generation = dashboard_generation.current_generation()
 
     for _ in range(4):
         factories.EnrolmentFactory(cohort=cohort)
     recompute_metrics()
 
-    assert dashboard_cache.current_generation() == generation + 1
+    assert dashboard_generation.current_generation() == generation + 1
     response = client.get(DASHBOARD)
     assert response.context["cached"] is False
     assert response.context["summary"]["overall"]["enrolled"] == 7
@@ -105,24 +105,24 @@ def test_saving_a_team_moves_the_generation_on_once_after_the_commit(client_for)
     _academy()
     client = client_for(head)
     assert "Procurement" not in client.get(TEAMS).content.decode()
-    generation = dashboard_cache.current_generation()
+    generation = dashboard_generation.current_generation()
 
     with pytest.raises(RuntimeError), transaction.atomic():
         Team.objects.create(name="Never saved")
         raise RuntimeError("roll back")
-    assert dashboard_cache.current_generation() == generation
+    assert dashboard_generation.current_generation() == generation
     with transaction.atomic():
         Team.objects.create(name="Procurement")
         Team.objects.create(name="Legal")
-        assert dashboard_cache.current_generation() == generation  # nothing before the commit
+        assert dashboard_generation.current_generation() == generation  # nothing before the commit
 
-    assert dashboard_cache.current_generation() == generation + 1
+    assert dashboard_generation.current_generation() == generation + 1
     page = client.get(TEAMS).content.decode()
     assert "Procurement" in page and "Legal" in page and "Never saved" not in page
 
 
 def test_signing_in_and_bulk_loads_do_not_move_the_generation_on(client, head, django_capture_on_commit_callbacks):
-    generation = dashboard_cache.current_generation()
+    generation = dashboard_generation.current_generation()
     head.set_password("a long enough password 1")
     head.save()
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
@@ -130,7 +130,7 @@ def test_signing_in_and_bulk_loads_do_not_move_the_generation_on(client, head, d
         with metrics_paused():
             Team.objects.create(name="Loaded in bulk")
     assert callbacks == []
-    assert dashboard_cache.current_generation() == generation
+    assert dashboard_generation.current_generation() == generation
 
 
 def test_filtered_pages_are_never_cached(client_for, head):

@@ -14,10 +14,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from cohorts.models import Cohort
+from dashboards import readers
+from dashboards.filters import parse_filters
+from dashboards.presentation import rate_view, verdict_text
 from outcomes import metrics
-from outcomes.filters import DashboardFilters, parse_filters
+from outcomes.filters import DashboardFilters
 from outcomes.models import CohortMetrics, NationalBenchmark
-from outcomes.presentation import rate_view, verdict_text
 from tests import factories as f
 from tests.test_metrics_live import academy_world  # noqa: F401 (fixture)
 
@@ -340,10 +343,10 @@ def test_every_chart_is_a_valid_plotly_figure(academy_world, client_for, head, u
 
 def test_cohort_team_and_coach_become_text_inputs_above_200_and_take_a_name_or_number(academy_world, monkeypatch):
     from academy import forms as academy_forms
-    from outcomes import filters as filters_module
+    from dashboards import filters as filters_module
 
     monkeypatch.setattr(academy_forms, "SELECT_LIMIT", 1)
-    cohort = metrics.Cohort.objects.order_by("-start_date", "name").first()  # the most recent
+    cohort = Cohort.objects.order_by("-start_date", "name").first()  # the most recent
     form = filters_module.DashboardFilterForm()
     html = str(form["cohort"])
     assert 'type="text"' in html and "<datalist" in html and "<select" not in html
@@ -366,8 +369,8 @@ def test_stored_standard_totals_match_the_totals_of_every_cohort_snapshot(academ
 
     metrics.recompute_metrics()
     benchmarks = load_benchmarks()
-    expected = metrics.standard_totals(metrics.stored_snapshots(), benchmarks)
-    got = metrics.stored_standard_totals(benchmarks)
+    expected = readers.standard_totals(readers.stored_snapshots(), benchmarks)
+    got = readers.stored_standard_totals(benchmarks)
     assert set(got) == set(expected) and got
     fields = (*metrics.COUNT_FIELDS, *metrics.HOUR_FIELDS)
     for standard_id, snapshot in expected.items():

@@ -15,8 +15,9 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from academy.models import AuditEvent
-from outcomes import exports
-from outcomes.exports import DATE, INT, MONEY, RATE, TEXT, Column, Table, guard_text, write_csv, write_xlsx
+from dashboards import chart_images
+from academy.exports import XLSX_CONTENT_TYPE, guard_text
+from dashboards.exports import DATE, INT, MONEY, RATE, TEXT, Column, Table, write_csv, write_xlsx
 from outcomes.models import CohortMetrics, ImpactRecord
 from outcomes.stats import binomial_test, wilson_interval
 from tests import factories
@@ -161,7 +162,7 @@ def test_it_exports_a_rate_table_with_counts_interval_and_national_source(client
 def test_it_exports_the_results_table_as_xlsx(client_for, head, snapshots):
     response = client_for(head).get(table_url("results", "xlsx"))
     assert response.status_code == 200
-    assert response["Content-Type"] == exports.XLSX_CONTENT_TYPE
+    assert response["Content-Type"] == XLSX_CONTENT_TYPE
     sheet = read_xlsx(response)
     header = [c.value for c in sheet[1]]
     assert header[:4] == ["Cohort", "Distinction and merit share", "Distinction and merit share: numerator",
@@ -298,7 +299,7 @@ def test_auto_falls_back_to_matplotlib_and_says_so_when_kaleido_cannot_run(clien
     def no_browser(*args, **kwargs):
         raise RuntimeError("No browser found at BROWSER_PATH='/nonexistent'")
 
-    monkeypatch.setattr(exports, "_render_kaleido", no_browser)
+    monkeypatch.setattr(chart_images, "_render_kaleido", no_browser)
     response = client_for(lead).get(chart_url("grades", "?level=4"))
     assert response.status_code == 200
     assert response.content.startswith(PNG_MAGIC)
@@ -318,7 +319,7 @@ def test_kaleido_draws_a_png_of_the_requested_size_here(client_for, head, snapsh
     assert response["X-Chart-Renderer"] == "kaleido"
     assert "X-Chart-Note" not in response
     image = Image.open(io.BytesIO(response.content))
-    assert (image.format, image.size) == ("PNG", (exports.PNG_WIDTH, exports.PNG_HEIGHT))
+    assert (image.format, image.size) == ("PNG", (chart_images.PNG_WIDTH, chart_images.PNG_HEIGHT))
 
 
 def test_a_chart_without_data_is_404(client_for, lead, db):
@@ -333,4 +334,4 @@ def test_the_fallback_draws_horizontal_and_grouped_bars():
     figure = {"data": [{"type": "bar", "orientation": "h", "name": "Enrolled", "x": [3, 1], "y": ["A", "B"]},
                        {"type": "bar", "orientation": "h", "name": "Completed", "x": [1, 0], "y": ["A", "B"]}],
               "layout": {"title": {"text": "Teams"}, "barmode": "group"}}
-    assert exports.render_matplotlib(figure).startswith(PNG_MAGIC)
+    assert chart_images.render_matplotlib(figure).startswith(PNG_MAGIC)

@@ -11,8 +11,8 @@ from django.test import RequestFactory
 from django.urls import reverse
 from django.views.defaults import server_error
 
-from cohorts.models import AssessmentResult, Enrolment
 from academy.pages import PAGE_SIZE
+from cohorts.models import AssessmentResult, Enrolment
 from tests import factories
 
 

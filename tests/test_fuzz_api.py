@@ -17,7 +17,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from cohorts.models import AssessmentResult, Enrolment
-from outcomes.api.filters import PARAMETERS
+from dashboards.api.filters import PARAMETERS
 from tests import factories
 
 ENDPOINTS = ("/api/cohorts/", "/api/enrolments/", "/api/results/", "/api/metrics/")

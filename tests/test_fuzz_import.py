@@ -22,7 +22,7 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cohorts.imports import pipeline, spreadsheet
+from cohorts.imports import pipeline, plans, runs, spreadsheet
 from cohorts.imports.reading import ImportFileError
 from cohorts.models import AssessmentResult, Cohort, Enrolment, EnrolmentStatusChange, ImportRun
 from learners.models import Learner
@@ -102,37 +102,37 @@ def _through_the_pipeline(content: bytes, *, filename: str, lead, outcomes: dict
     """
     before = data_counts()
     try:
-        run = pipeline.start_import(content=content, filename=filename, user=lead, options=options)
+        run = runs.start_import(content=content, filename=filename, user=lead, options=options)
     except ImportFileError:
         outcomes["refused"] += 1
         assert data_counts() == before
         return
-    run = pipeline.run_check(run.pk)
+    run = runs.run_check(run.pk)
     run.refresh_from_db()
     assert run.status in (ImportRun.Status.PREVIEWED, ImportRun.Status.FAILED), run.status
     if run.status == ImportRun.Status.FAILED:
         outcomes["failed"] += 1
         assert run.message and data_counts() == before
         return
-    if pipeline.error_rows(run):
-        with pytest.raises(pipeline.ImportBlocked):
-            pipeline.confirm_import(run=run, skip_rows=[], user=lead)
+    if runs.error_rows(run):
+        with pytest.raises(plans.ImportBlocked):
+            runs.confirm_import(run=run, skip_rows=[], user=lead)
         # Even straight to the writer, a plan with error rows writes nothing.
         plan = pipeline.build_plan(content=content, options=options)
-        with pytest.raises(pipeline.ImportBlocked):
+        with pytest.raises(plans.ImportBlocked):
             pipeline.apply_plan(plan=plan, user=lead)
         outcomes["blocked"] += 1
         assert data_counts() == before
         if not skip_errors:
             return
-        skipped = pipeline.error_rows(run)
-        pipeline.confirm_import(run=run, skip_rows=skipped, user=lead)
-        run = pipeline.run_apply(run.pk)
+        skipped = runs.error_rows(run)
+        runs.confirm_import(run=run, skip_rows=skipped, user=lead)
+        run = runs.run_apply(run.pk)
         assert run.status == ImportRun.Status.DONE, (run.status, run.message)
         outcomes["imported skipping errors"] = outcomes.get("imported skipping errors", 0) + 1
         return
-    pipeline.confirm_import(run=run, skip_rows=[], user=lead)
-    run = pipeline.run_apply(run.pk)
+    runs.confirm_import(run=run, skip_rows=[], user=lead)
+    run = runs.run_apply(run.pk)
     assert run.status in (ImportRun.Status.DONE, ImportRun.Status.FAILED, ImportRun.Status.PREVIEWED)
     if run.status != ImportRun.Status.DONE:
         assert data_counts() == before

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from cohorts.imports import pipeline
+from cohorts.imports import pipeline, plans
 from cohorts.imports.reading import ImportFileError
 from cohorts.models import AssessmentResult, Cohort, Enrolment, EnrolmentStatusChange
 from learners.models import Learner
@@ -88,7 +88,7 @@ def test_standards_file_reports_unknown_codes_and_future_results_and_writes_noth
     plan = check("ilr/ilr_standards.xml", team_id=world["care"].pk)
     assert [line for row in plan.rows for line in row.error_lines()] == STANDARDS_ERRORS
     assert [r.action for r in plan.rows] == ["new"] * 5 + ["error"] * 4
-    with pytest.raises(pipeline.ImportBlocked):
+    with pytest.raises(plans.ImportBlocked):
         pipeline.apply_plan(plan=plan)
     assert (Learner.objects.count(), Cohort.objects.count()) == (0, 1)
 

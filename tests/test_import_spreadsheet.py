@@ -9,7 +9,7 @@ import pytest
 from django.db import IntegrityError, connection
 
 from academy.models import AuditEvent
-from cohorts.imports import pipeline
+from cohorts.imports import pipeline, plans
 from cohorts.imports.reading import ImportFileError, parse_date
 from cohorts.models import Enrolment, EnrolmentStatusChange
 from learners.models import Learner
@@ -170,7 +170,7 @@ def test_a_half_valid_upload_names_each_row_column_and_reason_and_writes_nothing
     assert [line for row in plan.rows for line in row.error_lines()] == HALF_VALID_ERRORS
     assert plan.counts() == {"new": 1, "changed": 0, "unchanged": 0, "error": 7, "not_imported": 0,
                              "skipped": 0, "total": 8}
-    with pytest.raises(pipeline.ImportBlocked) as blocked:
+    with pytest.raises(plans.ImportBlocked) as blocked:
         pipeline.apply_plan(plan=plan)
     assert str(blocked.value) == ("7 rows have errors (rows 3, 4, 5, 6, 7, 8, 9): fix the file and upload it "
                                   "again, or skip those rows.")
@@ -192,7 +192,7 @@ def test_an_error_in_row_7_of_10_leaves_the_database_unchanged(world):
     assert [r.action for r in plan.rows] == ["new"] * 6 + ["error"] + ["new"] * 3
     assert plan.rows[6].error_lines() == [
         "Row 8, column ULN: This ULN fails the check digit: check it against the learner's record."]
-    with pytest.raises(pipeline.ImportBlocked):
+    with pytest.raises(plans.ImportBlocked):
         pipeline.apply_plan(plan=plan)
     assert (Learner.objects.count(), Learner.history.count(), AuditEvent.objects.count()) == before
 

@@ -170,14 +170,14 @@ def test_runs_whose_job_was_lost_end_failed_with_a_message_and_import_nothing(cl
 
     from django.utils import timezone
 
-    from cohorts.imports import pipeline
+    from cohorts.imports import runs
     from cohorts.tasks import fail_stalled_imports
 
     client = client_for(lead)
     upload(client, "imports/staff_basic.csv")  # on-commit callbacks do not run here: stays uploaded
     run = ImportRun.objects.get()
-    pipeline.run_check(run.pk)
-    pipeline.confirm_import(run=ImportRun.objects.get(pk=run.pk), skip_rows=[], user=lead)  # now importing
+    runs.run_check(run.pk)
+    runs.confirm_import(run=ImportRun.objects.get(pk=run.pk), skip_rows=[], user=lead)  # now importing
     stale = ImportRun.objects.create(kind="spreadsheet", filename="old.csv", content=b"x", created_by=lead)
     fresh = ImportRun.objects.create(kind="spreadsheet", filename="new.csv", content=b"x", created_by=lead)
     an_hour_ago = timezone.now() - dt.timedelta(hours=1)
@@ -188,6 +188,6 @@ def test_runs_whose_job_was_lost_end_failed_with_a_message_and_import_nothing(cl
     run.refresh_from_db(), stale.refresh_from_db(), fresh.refresh_from_db()
     assert (run.status, stale.status, fresh.status) == ("failed", "failed", "uploaded")
     assert "Nothing was imported" in run.message and "never checked" in stale.message
-    assert pipeline.run_apply(run.pk).status == "failed"  # a late delivery of the import writes nothing
+    assert runs.run_apply(run.pk).status == "failed"  # a late delivery of the import writes nothing
     assert Learner.objects.count() == 0
     assert "Nothing was imported" in client.get(reverse("imports:detail", args=[run.pk])).content.decode()

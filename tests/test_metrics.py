@@ -9,14 +9,15 @@ from django.db import connection, transaction
 from django.forms.models import model_to_dict
 from django.test.utils import CaptureQueriesContext
 
+from academy.changes import metrics_paused, queue_recompute
 from cohorts.models import Enrolment
 from outcomes import metrics as metrics_module
 from outcomes.benchmarking import load_benchmarks, match_benchmark
+from outcomes.metrics import frames as metrics_frames
+from outcomes.metrics import job as metrics_job
 from outcomes.metrics import recompute_metrics
 from outcomes.models import CohortMetrics, NationalBenchmark
-from academy.changes import metrics_paused
 from outcomes.stats import wilson_interval
-from academy.changes import queue_recompute
 from outcomes.tasks import recompute_metrics as recompute_metrics_task
 from tests import factories as f
 
@@ -509,14 +510,14 @@ def test_the_job_reads_the_same_frames_through_copy_as_through_the_orm():
         "id", "cohort_id", "status", "planned_end_date", "actual_end_date", "planned_otj_hours", "learner__team_id",
         "coach_id", "start_date",
     )
-    expected = metrics_module._frame(enrolments, metrics_module.ENROLMENT_COLUMNS)
-    got = metrics_module._read_frame(enrolments, metrics_module.ENROLMENT_COLUMNS)
+    expected = metrics_frames._frame(enrolments, metrics_frames.ENROLMENT_COLUMNS)
+    got = metrics_frames._read_frame(enrolments, metrics_frames.ENROLMENT_COLUMNS)
     assert len(got) == Enrolment.objects.count() > 0
     pd.testing.assert_frame_equal(got, expected)
-    empty = metrics_module._read_frame(Enrolment.objects.filter(pk=-1).values_list(
+    empty = metrics_frames._read_frame(Enrolment.objects.filter(pk=-1).values_list(
         "id", "cohort_id", "status", "planned_end_date", "actual_end_date", "planned_otj_hours", "learner__team_id",
-        "coach_id", "start_date"), metrics_module.ENROLMENT_COLUMNS)
-    assert list(empty.columns) == list(metrics_module.ENROLMENT_COLUMNS) and empty.empty
+        "coach_id", "start_date"), metrics_frames.ENROLMENT_COLUMNS)
+    assert list(empty.columns) == list(metrics_frames.ENROLMENT_COLUMNS) and empty.empty
 
 
 def test_summing_sessions_per_cohort_only_gives_the_same_cohort_totals():
@@ -532,7 +533,7 @@ def test_summing_sessions_per_cohort_only_gives_the_same_cohort_totals():
 def test_the_copy_upsert_writes_the_same_rows_and_leaves_unchanged_cohorts_alone(monkeypatch):
     other = _world_for_copy()
     expected = {r.key: snapshot_dict(r) for r in recompute_metrics()}  # bulk_create path (few rows)
-    monkeypatch.setattr(metrics_module, "COPY_UPSERT_MIN", 0)
+    monkeypatch.setattr(metrics_job, "COPY_UPSERT_MIN", 0)
     before = dict(CohortMetrics.objects.values_list("key", "computed_at"))
 
     rows = recompute_metrics()

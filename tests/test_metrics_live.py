@@ -26,7 +26,9 @@ from decimal import Decimal
 import pytest
 
 from cohorts.models import Enrolment
+from dashboards import readers
 from outcomes import metrics
+from outcomes.benchmarking import load_benchmarks
 from outcomes.filters import DashboardFilters
 from tests import factories as f
 
@@ -86,7 +88,7 @@ def fraction(snapshot, measure):
 
 def test_live_metrics_pin_every_cohort_and_the_all_row(academy_world):
     w = academy_world
-    rows = by_key(metrics.live_metrics(DashboardFilters())["snapshots"])
+    rows = by_key(readers.live_metrics(DashboardFilters())["snapshots"])
     a, b, c, all_ = rows[f"cohort:{w['A'].pk}"], rows[f"cohort:{w['B'].pk}"], rows[f"cohort:{w['C'].pk}"], rows["all"]
 
     # A cohort with no results: every rate "no results yet" (None), never 0%.
@@ -120,7 +122,7 @@ def test_live_metrics_pin_every_cohort_and_the_all_row(academy_world):
 
 def test_live_metrics_with_no_filters_match_the_stored_snapshots(academy_world):
     stored = {s.key: s for s in metrics.recompute_metrics()}
-    live = by_key(metrics.live_metrics(DashboardFilters())["snapshots"])
+    live = by_key(readers.live_metrics(DashboardFilters())["snapshots"])
     assert set(stored) == set(live)
     for key, snapshot in stored.items():
         for name in (*metrics.COUNT_FIELDS, *metrics.HOUR_FIELDS):
@@ -130,14 +132,14 @@ def test_live_metrics_with_no_filters_match_the_stored_snapshots(academy_world):
 
 def test_a_team_filter_keeps_that_team_and_drops_cohorts_without_its_learners(academy_world):
     w = academy_world
-    rows = by_key(metrics.live_metrics(DashboardFilters(team_id=w["housing"].pk))["snapshots"])
+    rows = by_key(readers.live_metrics(DashboardFilters(team_id=w["housing"].pk))["snapshots"])
     assert set(rows) == {f"cohort:{w['C'].pk}", "all"}
     assert rows["all"].enrolled == 8 and fraction(rows["all"], "distinction_merit_share") == (2, 3)
 
 
 def test_a_coach_filter_counts_the_coachs_enrolments_and_sessions(academy_world):
     w = academy_world
-    rows = by_key(metrics.live_metrics(DashboardFilters(coach_id=w["bob"].pk))["snapshots"])
+    rows = by_key(readers.live_metrics(DashboardFilters(coach_id=w["bob"].pk))["snapshots"])
     assert set(rows) == {f"cohort:{w['A'].pk}", f"cohort:{w['C'].pk}", "all"}
     assert (rows["all"].enrolled, rows["all"].coaching_sessions, rows["all"].coaching_hours) == (11, 3, Decimal("3.50"))
 
@@ -148,7 +150,7 @@ def test_a_date_range_keeps_learners_in_learning_and_results_and_sessions_dated_
     2025 results and the February 2025 session count."""
     w = academy_world
     window = DashboardFilters(date_from=dt.date(2025, 1, 1), date_to=dt.date(2025, 12, 31))
-    rows = by_key(metrics.live_metrics(window)["snapshots"])
+    rows = by_key(readers.live_metrics(window)["snapshots"])
     assert set(rows) == {f"cohort:{w['A'].pk}", f"cohort:{w['C'].pk}", "all"}
     assert rows[f"cohort:{w['C'].pk}"].enrolled == 6
     assert rows["all"].enrolled == 9
@@ -158,9 +160,9 @@ def test_a_date_range_keeps_learners_in_learning_and_results_and_sessions_dated_
 
 def test_standard_and_level_filters(academy_world):
     w = academy_world
-    level_3 = by_key(metrics.live_metrics(DashboardFilters(level=3))["snapshots"])
+    level_3 = by_key(readers.live_metrics(DashboardFilters(level=3))["snapshots"])
     assert set(level_3) == {f"cohort:{w['C'].pk}", "all"}
-    s1 = by_key(metrics.live_metrics(DashboardFilters(standard_id=w["S1"].pk))["snapshots"])
+    s1 = by_key(readers.live_metrics(DashboardFilters(standard_id=w["S1"].pk))["snapshots"])
     assert set(s1) == {f"cohort:{w['A'].pk}", f"cohort:{w['B'].pk}", "all"}
     assert s1["all"].enrolled == 7
 
@@ -213,7 +215,7 @@ def test_standard_totals_sum_cohorts_and_fall_back_from_standard_to_level_to_all
     f.NationalBenchmarkFactory(measure="pass_rate", scope="level", level=4, academic_year="2023/24",
                                rate=Decimal("0.9000"))
     snapshots = metrics.recompute_metrics()
-    totals = metrics.standard_totals(snapshots, list(metrics.load_benchmarks()))
+    totals = readers.standard_totals(snapshots, list(load_benchmarks()))
     s1, s2 = totals[w["S1"].pk], totals[w["S2"].pk]
     assert (s1.enrolled, s1.leavers, s1.achievers) == (7, 4, 0)
     assert (s2.enrolled, s2.leavers, s2.achievers) == (8, 5, 3)
@@ -228,7 +230,7 @@ def test_standard_totals_sum_cohorts_and_fall_back_from_standard_to_level_to_all
 def test_at_risk_counts_use_the_coaching_rules(academy_world):
     """Learners in learning with no session for 30 days are at risk; the share is by cohort and coach."""
     w = academy_world
-    risk = metrics.at_risk_counts(DashboardFilters(), today=dt.date(2026, 11, 29))
+    risk = readers.at_risk_counts(DashboardFilters(), today=dt.date(2026, 11, 29))
     if risk is None:
         pytest.skip("coaching.risk (the coaching issue) is not installed")
     # In learning (active): A's 3 and C's 1, all with no session for far more than 30 days.
@@ -250,8 +252,8 @@ def test_live_metrics_query_count_does_not_grow(django_assert_num_queries):
 
     build(2)
     with django_assert_num_queries(7):
-        metrics.live_metrics(DashboardFilters(level=4))
+        readers.live_metrics(DashboardFilters(level=4))
     build(10)
     with django_assert_num_queries(7):
-        result = metrics.live_metrics(DashboardFilters(level=4))
+        result = readers.live_metrics(DashboardFilters(level=4))
     assert result["snapshots"][-1].enrolled == 24

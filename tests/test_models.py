@@ -10,8 +10,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from cohorts.models import AssessmentResult, Enrolment
 from coaching.models import CoachingSession
+from cohorts.models import AssessmentResult, Enrolment
 from outcomes.models import NationalBenchmark
 from tests import factories
 

@@ -9,12 +9,12 @@ from django.template import Context, Template
 from django.urls import reverse
 
 from academy.models import AuditEvent
-from cohorts.models import AssessmentResult, Enrolment, EnrolmentStatusChange
 from coaching.models import CoachingSession, OffTheJobActivity, ProgressReview
+from cohorts.models import AssessmentResult, Enrolment, EnrolmentStatusChange
 from learners.models import Learner
-from privacy.services import anonymise_learner, apply_retention, subject_access_data
 from outcomes.metrics import recompute_metrics
 from outcomes.models import CohortMetrics, ImpactRecord
+from privacy.services import anonymise_learner, apply_retention, subject_access_data
 from tests import factories
 
 pytestmark = pytest.mark.django_db

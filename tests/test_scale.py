@@ -13,8 +13,8 @@ from django.urls import NoReverseMatch, reverse
 
 from academy.models import Team, User
 from academy.validators import uln_check_digit_ok
-from cohorts.models import AssessmentResult, Cohort, Enrolment, EnrolmentStatusChange
 from coaching.models import CoachingSession
+from cohorts.models import AssessmentResult, Cohort, Enrolment, EnrolmentStatusChange
 from demo.bench.loadgen import run_load
 from demo.scale import LEAD_EMAIL, SCALE_TODAY, ScaleDataExists, build_frames, generate_scale, uln_series
 from learners.models import Learner

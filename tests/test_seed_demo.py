@@ -12,8 +12,8 @@ from django.db.models import Count
 
 from academy.models import Team, User
 from academy.validators import validate_uln
-from cohorts.models import AssessmentResult, Cohort, Enrolment, EnrolmentStatusChange, Standard
 from coaching.models import CoachingSession
+from cohorts.models import AssessmentResult, Cohort, Enrolment, EnrolmentStatusChange, Standard
 from demo.management.commands import seed_demo as seed_demo_command
 from demo.seed import DEMO_TODAY, DemoConflict, DemoStandardsMissing, seed_demo
 from demo.seed import cohorts as demo

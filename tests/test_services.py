@@ -20,8 +20,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 
 from cohorts.models import Enrolment
-from tests import factories
-from tests import services
+from tests import factories, services
 
 WORKER_READY_TIMEOUT_S = 60
 SNAPSHOT_TIMEOUT_S = 60

@@ -47,7 +47,7 @@ from academy.models import Team
 from cohorts.models import AssessmentResult, Cohort, Enrolment, Standard
 from learners.models import Learner
 
-from .pipeline import (
+from .plans import (
     BATCH_SIZE,
     CHANGED,
     NEW,

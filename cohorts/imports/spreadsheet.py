@@ -32,7 +32,7 @@ from academy.models import Team, User
 from cohorts.models import Cohort, Enrolment, Standard
 from learners.models import Learner
 
-from .pipeline import (
+from .plans import (
     BATCH_SIZE,
     CHANGED,
     NEW,

@@ -7,7 +7,7 @@ enrolment of the signed-in coach. ``role`` is the synthetic user who signs in
 (``demo.scale``: lead, head of data, or the first coach). ``load`` marks the pages
 loaded under gunicorn (requests/s and p95); every row gets a query count, of the page as
 built (a new dashboard generation first), and ``cached`` pages also as served from the
-dashboard cache (``outcomes.dashboard_cache``).
+dashboard cache (``dashboards.cache``).
 """
 from dataclasses import dataclass
 

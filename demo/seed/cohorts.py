@@ -33,7 +33,6 @@ name), ``seed_demo`` raises ``DemoConflict`` and writes nothing.
 """
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import random
 from dataclasses import dataclass, field
@@ -41,15 +40,16 @@ from decimal import Decimal
 
 from django.db import transaction
 
+from academy.changes import metrics_paused
+from academy.dates import add_months
 from academy.models import Team, User
 from academy.validators import uln_check_digit_ok
-from cohorts.models import AssessmentResult, Cohort, Enrolment, EnrolmentStatusChange, Standard
 from coaching.models import CoachingSession
+from cohorts.models import AssessmentResult, Cohort, Enrolment, EnrolmentStatusChange, Standard
 from demo.seed.impact import seed_impact_records
 from demo.seed.learners import seed_reviews_and_activities
 from demo.seed.today import DEMO_TODAY
 from learners.models import Learner
-from academy.changes import metrics_paused
 from outcomes.metrics import recompute_metrics
 
 DEMO_SEED = 2024
@@ -205,13 +205,6 @@ class DemoReport:
     learners_replaced: int
     metrics_recomputed: bool
     logins: tuple[tuple[str, str, str], ...] = field(default_factory=tuple)
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    """Return ``day`` moved by ``months`` calendar months, clamped to the month's last day."""
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def _weekday(day: dt.date) -> dt.date:

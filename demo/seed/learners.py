@@ -28,10 +28,11 @@ import datetime as dt
 import random
 from decimal import Decimal
 
-from cohorts.models import Enrolment, EnrolmentStatusChange
-from cohorts.funding_rules import add_months, review_interval
+from academy.dates import add_months
 from coaching.models import CoachingSession, OffTheJobActivity, ProgressReview
 from coaching.progress import BreakPeriod, break_periods, planned_hours_to_date
+from cohorts.funding_rules import review_interval
+from cohorts.models import Enrolment, EnrolmentStatusChange
 from demo.seed.today import DEMO_TODAY
 
 DEMO_SEED = 2025

@@ -14,7 +14,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from academy.models import Team, User
-from cohorts.imports import pipeline
+from cohorts.imports import pipeline, plans, runs
 from cohorts.imports.reading import ImportFileError
 
 
@@ -33,7 +33,7 @@ class Command(BaseCommand):
             content = path.read_bytes()
         except OSError as error:
             raise CommandError(f"Cannot read {path}: {error.strerror}.") from None
-        message = pipeline.size_message(len(content))
+        message = runs.size_message(len(content))
         if message:
             raise CommandError(message)
         extra = {}
@@ -58,7 +58,7 @@ class Command(BaseCommand):
         for note in plan.notes:
             self.stdout.write(note)
         for row in plan.rows:
-            if row.action == pipeline.NOT_IMPORTED:
+            if row.action == plans.NOT_IMPORTED:
                 for note in row.notes:
                     self.stdout.write(f"{row.label}: not imported: {note}")
         lines = [line for row in plan.rows for line in row.error_lines()]

@@ -43,7 +43,7 @@ from demo.bench.pages import BARE, PAGES
 from demo.management.commands.generate_scale import ProgressBar
 from demo.scale import HEAD_EMAIL, LEAD_EMAIL, generate_scale
 from learners.models import Learner
-from outcomes.dashboard_cache import bump_generation
+from outcomes.generation import bump_generation
 
 SMALL_DEFAULT = 1_000
 TARGETS = {

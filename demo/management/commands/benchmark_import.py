@@ -6,8 +6,8 @@ Generates a realistic staff list (employee numbers with leading zeros, valid ULN
 most rows, UK dates, an enrolment on one cohort per row), then in ONE rolled-back
 transaction (nothing is left behind):
 
-1. runs it through the real web path: ``pipeline.run_check`` (the preview, stored on an
-   ``ImportRun``) then ``pipeline.run_apply`` (which checks again and writes in one
+1. runs it through the real web path: ``runs.run_check`` (the preview, stored on an
+   ``ImportRun``) then ``runs.run_apply`` (which checks again and writes in one
    transaction);
 2. rolls that back to a savepoint and inserts the same learners and enrolments with
    ``bulk_create`` (no validation, no history) as the floor to compare with.
@@ -15,9 +15,9 @@ transaction (nothing is left behind):
 Prints ``name value unit`` lines and ``ratio import_vs_bulk VALUE`` (import time ÷ bulk
 insert time; higher is slower). A measurement, not a test: numbers vary by machine.
 """
+import csv
 import datetime as dt
 import io
-import csv
 import time
 from decimal import Decimal
 
@@ -25,7 +25,7 @@ from django.core.management.base import BaseCommand
 from django.db import connection, transaction
 
 from academy.models import Team
-from cohorts.imports import pipeline
+from cohorts.imports import plans, runs
 from cohorts.models import Cohort, Enrolment, ImportRun, Standard
 from learners.models import Learner
 
@@ -73,10 +73,10 @@ class Command(BaseCommand):
         started = time.perf_counter()
         run = ImportRun.objects.create(kind=ImportRun.Kind.SPREADSHEET, filename="benchmark.csv", content=content,
                                        size_bytes=len(content))
-        pipeline.run_check(run.pk)
+        runs.run_check(run.pk)
         checked = time.perf_counter()
         ImportRun.objects.filter(pk=run.pk).update(status=ImportRun.Status.IMPORTING)
-        run = pipeline.run_apply(run.pk)
+        run = runs.run_apply(run.pk)
         finished = time.perf_counter()
         assert run.status == ImportRun.Status.DONE, run.message
         created = Learner.objects.filter(team=team).count()
@@ -89,12 +89,12 @@ class Command(BaseCommand):
             for i in range(1, rows + 1)
         ]
         bulk_started = time.perf_counter()
-        Learner.objects.bulk_create(learners, batch_size=pipeline.BATCH_SIZE)
+        Learner.objects.bulk_create(learners, batch_size=plans.BATCH_SIZE)
         Enrolment.objects.bulk_create(
             [Enrolment(learner=learner, cohort=cohort, start_date=cohort.start_date,
                        planned_end_date=dt.date(2026, 1, 8), planned_otj_hours=Decimal("400"))
              for learner in learners],
-            batch_size=pipeline.BATCH_SIZE,
+            batch_size=plans.BATCH_SIZE,
         )
         bulk_seconds = time.perf_counter() - bulk_started
 

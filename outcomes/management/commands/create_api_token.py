@@ -1,5 +1,8 @@
 """Create (or replace) a user's API token and print it: ``manage.py create_api_token EMAIL``."""
 from django.core.management.base import BaseCommand, CommandError
+from rest_framework.authtoken.models import Token
+
+from academy.models import User
 
 
 class Command(BaseCommand):
@@ -9,9 +12,6 @@ class Command(BaseCommand):
         parser.add_argument("email")
 
     def handle(self, *args, email, **options):
-        from rest_framework.authtoken.models import Token
-
-        from academy.models import User
 
         user = User.objects.filter(email=email.strip().lower()).first()
         if user is None:

@@ -21,6 +21,8 @@ from typing import Any, Iterable
 from django.conf import settings
 from django.utils import timezone
 
+from academy.exports import guard_text
+
 NO_RESULTS = "No results yet"
 ALL_COHORTS = "All cohorts"
 
@@ -342,20 +344,6 @@ CSV_COLUMNS = (
     "first_attempt_pass_rate,national_first_attempt_pass_rate,national_source"
 ).split(",")
 
-_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_text(value: str) -> str:
-    """Return a text cell safe from CSV formula injection: a leading = + - @ (or tab/CR) gets an apostrophe.
-
-    OWASP "CSV Injection": spreadsheet programs run cells starting with these characters as formulas.
-    """
-    value = "" if value is None else str(value)
-    if value.startswith(_FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
 def _benchmark_source(label: str, rate: RateView) -> str | None:
     if not rate.benchmark or rate.benchmark_rate is None:
         return None
@@ -368,7 +356,7 @@ def csv_row(row: dict) -> list[str]:
 
     Rates are fractions 0–1 with four decimals; a rate, interval or national figure is
     empty where its denominator is 0 or no benchmark of the same measure applies. Text
-    cells are guarded by ``csv_text``.
+    cells are guarded by ``academy.exports.guard_text``.
     """
     achievement = row["rates"][ACHIEVEMENT_RATE]
     first = row["rates"][FIRST_ATTEMPT_PASS_RATE]
@@ -394,8 +382,8 @@ def csv_row(row: dict) -> list[str]:
         if source
     ]
     return [
-        csv_text(row["label"]),
-        csv_text(row["standard"]),
+        guard_text(row["label"]),
+        guard_text(row["standard"]),
         "" if row["level"] is None else str(row["level"]),
         str(row["enrolled"]),
         str(row["leavers"]),
@@ -410,7 +398,7 @@ def csv_row(row: dict) -> list[str]:
         *rate_cells(dm, ci=True),
         *rate_cells(first, ci=False),
         national(first),
-        csv_text("; ".join(sources)),
+        guard_text("; ".join(sources)),
     ]
 
 

@@ -14,7 +14,9 @@ from __future__ import annotations
 from django.db.models import Exists, OuterRef, Q
 from rest_framework.exceptions import ValidationError
 
-from outcomes.filters import DashboardFilterForm, DashboardFilters
+from cohorts.models import Enrolment
+from dashboards.filters import DashboardFilterForm
+from outcomes.filters import DashboardFilters
 from outcomes.metrics import enrolment_filter
 
 # OpenAPI description of each parameter (used by the views' ``extend_schema``).
@@ -79,8 +81,6 @@ def filter_cohorts(queryset, filters: DashboardFilters):
     if filters.level is not None:
         queryset = queryset.filter(standard__level=filters.level)
     if filters.team_id is not None or filters.coach_id is not None or filters.has_date_range:
-        from cohorts.models import Enrolment
-
         matching = Enrolment.objects.filter(enrolment_q(filters), cohort_id=OuterRef("pk"))
         queryset = queryset.filter(Exists(matching))
     return queryset

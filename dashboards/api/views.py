@@ -3,7 +3,7 @@
 Each list is one paginated query with its related rows joined (``select_related``) plus
 the page's ``COUNT``; enrolments and results are ordered by id (an index scan: a page
 never sorts the whole table), so the number of queries does not grow with the data. Filters:
-``outcomes.api.filters``. Permissions: ``outcomes.api.permissions.CanUseApi``.
+``dashboards.api.filters``. Permissions: ``dashboards.api.permissions.CanUseApi``.
 """
 from __future__ import annotations
 
@@ -14,10 +14,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.authtoken.models import Token
 from rest_framework.generics import ListAPIView
 
 from academy.decorators import perm_required
 from cohorts.models import AssessmentResult, Cohort, Enrolment
+from dashboards.readers import live_metrics
 from outcomes.models import CohortMetrics
 
 from . import filters as api_filters
@@ -109,8 +111,6 @@ class MetricsList(_ReadOnlyList):
     def get_queryset(self):
         filters = self.filters()
         if filters.is_filtered:
-            from outcomes.metrics import live_metrics
-
             return live_metrics(filters)["snapshots"]
         return CohortMetrics.objects.select_related("cohort__standard").order_by("cohort__start_date", "key")
 
@@ -125,8 +125,6 @@ def token(request: HttpRequest) -> HttpResponse:
     POST ``action=create`` shows the new key once on the response page; ``action=revoke``
     deletes the token, so tools using it get 401 from then on.
     """
-    from rest_framework.authtoken.models import Token
-
     new_key = None
     if request.method == "POST":
         action = request.POST.get("action")

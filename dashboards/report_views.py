@@ -11,16 +11,15 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from academy.decorators import perm_required
+from outcomes.impact import default_hourly_cost, impact_totals, levy_value
 
 from .export_views import CHART_PREFIX, audit_export, dashboard_data, page_exports
-from .impact import default_hourly_cost, impact_totals, levy_value
+from .presentation import MEASURE_ORDER, MEASURES, NO_DM_BENCHMARK, rate_chart_sections, too_few_text
 
 
 @perm_required("academy.export_dashboard")
 def board_report(request: HttpRequest) -> HttpResponse:
     """Show the printable board report for the dashboard's current filters."""
-    from .presentation import MEASURE_ORDER, MEASURES, NO_DM_BENCHMARK, rate_chart_sections, too_few_text
-
     data = dashboard_data(request)
     summary = data["summary"]
     cohort_rows = summary["cohorts"]

@@ -1,6 +1,6 @@
 """Plotly figures for the dashboard, built from snapshot rows; no database access, no I/O.
 
-Every function takes a list of cohort rows as made by ``outcomes.presentation.snapshot_row``
+Every function takes a list of cohort rows as made by ``dashboards.presentation.snapshot_row``
 (dicts; ``rates`` may hold ``RateView`` objects or the raw snapshot dicts) and returns a
 plotly figure as a JSON-safe dict (``{"data": [...], "layout": {...}}``), which the page
 passes to ``static/js/dashboard.js`` with ``json_script``.

@@ -1,21 +1,22 @@
 """Dashboard rows per team and per coach, shared by the dashboard pages and their exports.
 
-Both take the live figures of ``outcomes.metrics.live_metrics(filters)`` (one query per
+Both take the live figures of ``outcomes.readers.live_metrics(filters)`` (one query per
 table, whatever the number of teams or coaches) and return ``presentation.group_row``
 dicts, in name order.
 """
 from __future__ import annotations
 
 from academy.models import Team, User
+from outcomes import metrics
 
-from . import metrics
+from . import readers
 from .presentation import group_row
 
 
 def risk_cell(counts: dict | None, key) -> dict | None:
     """Return ``{"at_risk", "in_learning", "share"}`` for one group, or ``None`` without risk data.
 
-    ``counts``: ``{key: (at_risk, in_learning)}`` from ``metrics.at_risk_counts``; a group
+    ``counts``: ``{key: (at_risk, in_learning)}`` from ``readers.at_risk_counts``; a group
     missing from it has no learner in learning (share ``None``).
     """
     if counts is None:
@@ -36,7 +37,7 @@ def team_rows(filters, live: dict) -> list[dict]:
     teams = list(Team.objects.order_by("name"))
     if filters.team_id is not None:
         teams = [t for t in teams if t.pk == filters.team_id]
-    groups = metrics.group_snapshots(live["frames"], by="team_id", ids=[t.pk for t in teams],
+    groups = readers.group_snapshots(live["frames"], by="team_id", ids=[t.pk for t in teams],
                                      benchmarks=live["benchmarks"])
     return [group_row(team.name, groups[team.pk], key=f"team:{team.pk}") for team in teams]
 
@@ -45,7 +46,7 @@ def coach_rows(filters, live: dict, risk: dict | None) -> list[dict]:
     """Return a row per coach (only the filtered coach when filtering by coach), by name, each with its ``risk`` cell.
 
     Enrolments without a coach get a last row "No coach assigned" (unfiltered, and only
-    when there are any). ``risk``: ``metrics.at_risk_counts(filters)`` or ``None``.
+    when there are any). ``risk``: ``readers.at_risk_counts(filters)`` or ``None``.
     """
     coaches = list(User.objects.filter(role=User.Role.COACH).order_by("full_name", "email"))
     if filters.coach_id is not None:
@@ -55,7 +56,7 @@ def coach_rows(filters, live: dict, risk: dict | None) -> list[dict]:
     if filters.coach_id is None and live["frames"]["enrolments"]["coach_id"].isna().any():
         ids.append(metrics.NO_COACH)
         names[metrics.NO_COACH] = "No coach assigned"
-    groups = metrics.group_snapshots(live["frames"], by="coach_id", ids=ids, benchmarks=live["benchmarks"])
+    groups = readers.group_snapshots(live["frames"], by="coach_id", ids=ids, benchmarks=live["benchmarks"])
     rows = []
     for cid in ids:
         row = group_row(names[cid], groups[cid], key=f"coach:{cid}")

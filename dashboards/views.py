@@ -11,6 +11,7 @@ import logging
 import uuid
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.paginator import Paginator
@@ -25,13 +26,18 @@ from django.utils.functional import SimpleLazyObject
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
-from academy.changes import queue_recompute
 from academy.audit import Action, record
+from academy.changes import queue_recompute
 from academy.decorators import perm_required
 from cohorts.models import Standard
+from outcomes import metrics
+from outcomes.benchmarking import load_benchmarks
+from outcomes.forms import NartUploadForm, NationalBenchmarkForm, benchmark_form_for_edit
+from outcomes.models import CohortMetrics, NationalBenchmark
+from outcomes.nart_import import NartFileError, apply_narts, change_from_dict, change_to_dict, parse_narts
 
-from . import dashboard_cache, groups, metrics
-from .benchmarking import load_benchmarks
+from . import cache as dashboard_cache
+from . import groups, readers
 from .charts import (
     dashboard_figures,
     forest_figure,
@@ -42,9 +48,6 @@ from .charts import (
     teams_figure,
 )
 from .filters import DashboardFilterForm, DashboardFilters, has_filter_params, parse_filters
-from .forms import NartUploadForm, NationalBenchmarkForm, benchmark_form_for_edit
-from .models import CohortMetrics, NationalBenchmark
-from .nart_import import NartFileError, apply_narts, change_from_dict, change_to_dict, parse_narts
 from .presentation import (
     ALL_MEASURES,
     CSV_COLUMNS,
@@ -113,7 +116,7 @@ def _page(request: HttpRequest, current: str) -> dict:
         "tabs": dashboard_tabs(current, filters.querystring),
         "current_url": reverse(current),
         "too_few": too_few_text(),
-        "small_below": metrics.settings.ACADEMY_SMALL_COHORT,
+        "small_below": settings.ACADEMY_SMALL_COHORT,
         "no_dm_benchmark": NO_DM_BENCHMARK,
         "definitions": [MEASURES[m] for m in ALL_MEASURES],
         "can_recompute": request.user.has_perm("academy.recompute_metrics"),
@@ -137,20 +140,20 @@ def cohort_page(request: HttpRequest, filters, *, live: dict | None = None) -> d
 
     Unfiltered (and without ``live``), reads the stored snapshots: the all-cohorts row and
     one page of cohort rows (3 queries: all row, count, page), so the page does not grow
-    with the number of cohorts. Filtered, or given ``live`` (``metrics.live_metrics``),
+    with the number of cohorts. Filtered, or given ``live`` (``readers.live_metrics``),
     computes over the filtered set and keeps the requested page.
 
     Returns ``{"summary": dashboard_summary of the all row and the page's cohorts,
     "page": Paginator page of snapshots, "source": "snapshot" | "live", "cohort_count": int}``.
     """
     if live is None and not filters.is_filtered:
-        overall = metrics.stored_overall()
-        page = _paginate_cohorts(request, metrics.stored_cohort_snapshots())
+        overall = readers.stored_overall()
+        page = _paginate_cohorts(request, readers.stored_cohort_snapshots())
         source = "snapshot"
     else:
-        snapshots = (live or metrics.live_metrics(filters))["snapshots"]
+        snapshots = (live or readers.live_metrics(filters))["snapshots"]
         overall = next((s for s in snapshots if s.cohort_id is None), None)
-        page = _paginate_cohorts(request, metrics.newest_first(snapshots))
+        page = _paginate_cohorts(request, readers.newest_first(snapshots))
         source = "live"
     shown = list(page.object_list) + ([overall] if overall is not None else [])
     return {"summary": dashboard_summary(shown), "page": page, "source": source, "cohort_count": page.paginator.count}
@@ -162,7 +165,7 @@ def _render_dashboard(request: HttpRequest, view: str, build) -> HttpResponse:
     ``view``: the URL name, whose template is ``outcomes/<name>.html`` with the body in
     its ``body`` partial; ``build(request, context) -> dict`` adds the body's context
     (and ``source``: "snapshot" or "live", ``computed_text``, ``has_charts``). Unfiltered
-    bodies are cached per dashboard generation (``outcomes.dashboard_cache``): a live page
+    bodies are cached per dashboard generation (``dashboards.cache``): a live page
     served from the cache says when it was computed instead of "just now".
     """
     context = _page(request, view)
@@ -249,7 +252,7 @@ def _standards(request: HttpRequest, context: dict) -> dict:
     """Compare each standard (all its cohorts) and one page of cohorts with the national figure for the standard.
 
     Unfiltered, the standard totals are one ``GROUP BY`` over the stored snapshots and
-    the cohorts one page of them (``metrics.stored_standard_totals``, ``cohort_page``);
+    the cohorts one page of them (``readers.stored_standard_totals``, ``cohort_page``);
     filtered, both come from the live figures. The cohort rows and the forest plots show
     the current page of cohorts (25, newest first), so the page does not grow with the
     number of cohorts.
@@ -257,13 +260,13 @@ def _standards(request: HttpRequest, context: dict) -> dict:
     filters = context["filters"]
     benchmarks = load_benchmarks()
     if filters.is_filtered:
-        live = metrics.live_metrics(filters)
+        live = readers.live_metrics(filters)
         shown = cohort_page(request, filters, live=live)
-        totals = metrics.standard_totals(live["snapshots"], benchmarks)
+        totals = readers.standard_totals(live["snapshots"], benchmarks)
         standards = {c.standard_id: c.standard for c in live["cohorts"].values()}
     else:
         shown = cohort_page(request, filters)
-        totals = metrics.stored_standard_totals(benchmarks)
+        totals = readers.stored_standard_totals(benchmarks)
         standards = {st.pk: st for st in Standard.objects.filter(pk__in=list(totals))}
     source, page = shown["source"], shown["page"]
     groups = _standard_groups(standards, totals, page.object_list)
@@ -314,7 +317,7 @@ def dashboard_trends(request: HttpRequest) -> HttpResponse:
 
 def _trends(request: HttpRequest, context: dict) -> dict:
     """Return the trends page's body: months, one page of cohorts and three charts (computed live)."""
-    live = metrics.live_metrics(context["filters"])
+    live = readers.live_metrics(context["filters"])
     trends = metrics.monthly_trends(live["frames"])
     months = [{"label": _month_label(month), **{k: int(v) for k, v in row.items()}}
               for month, row in trends.to_dict("index").items()]
@@ -348,7 +351,7 @@ def dashboard_teams(request: HttpRequest) -> HttpResponse:
 def _teams(request: HttpRequest, context: dict) -> dict:
     """Return the teams page's body: 50 teams taking part a page (``?page=``), the others by name, and the chart (live)."""
     filters = context["filters"]
-    rows = groups.team_rows(filters, metrics.live_metrics(filters))
+    rows = groups.team_rows(filters, readers.live_metrics(filters))
     taking_part = [row for row in rows if row["enrolled"] > 0 or row["epa_completed"] > 0]
     not_taking_part = [row["label"] for row in rows if row["enrolled"] == 0 and row["epa_completed"] == 0]
     page = Paginator(taking_part, GROUPS_PER_PAGE).get_page(request.GET.get("page"))
@@ -374,10 +377,10 @@ def dashboard_coaching(request: HttpRequest) -> HttpResponse:
 def _coaching(request: HttpRequest, context: dict) -> dict:
     """Return the coaching page's body: per cohort (25 a page) and per coach (50 a page, ``?coach_page=``), with the share at risk today (live)."""
     filters = context["filters"]
-    live = metrics.live_metrics(filters)
+    live = readers.live_metrics(filters)
     shown = cohort_page(request, filters, live=live)
     summary = shown["summary"]
-    risk = metrics.at_risk_counts(filters)
+    risk = readers.at_risk_counts(filters)
     cohort_rows = summary["cohorts"]
     for row in cohort_rows:
         row["risk"] = groups.risk_cell(risk["by_cohort"] if risk else None, row["cohort"].pk)
@@ -474,7 +477,7 @@ def export_csv(request: HttpRequest) -> HttpResponse:
     """
     filters, _form = parse_filters(request.GET)
     if filters.is_filtered:
-        summary = dashboard_summary(metrics.dashboard_snapshots(filters)[0])
+        summary = dashboard_summary(readers.dashboard_snapshots(filters)[0])
     else:
         summary = dashboard_summary(_snapshots())
     filename = f"academy-dashboard-{timezone.localdate():%Y-%m-%d}.csv"

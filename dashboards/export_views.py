@@ -3,12 +3,12 @@
 URLs (``outcomes/export_urls.py``, app ``exports``, at /dashboard/exports/):
 
 - ``exports:index``: the list of every export;
-- ``exports:table`` ``<name>.<csv|xlsx>``: one table (``outcomes.exports.dashboard_tables``
-  and ``outcomes.impact.impact_tables`` name them);
+- ``exports:table`` ``<name>.<csv|xlsx>``: one table (``dashboards.exports.dashboard_tables``
+  and ``dashboards.exports.impact_tables`` name them);
 - ``exports:chart`` ``chart/<name>.png``: one dashboard chart as PNG (kaleido, or the
   matplotlib fallback, said in the ``X-Chart-Renderer`` and ``X-Chart-Note`` headers).
 
-Dashboard tables and charts honour the dashboard's filters (``outcomes.filters``: the
+Dashboard tables and charts honour the dashboard's filters (``dashboards.filters``: the
 same query string as the dashboard page). Leads and heads of data only
 (``academy.export_dashboard``); every download is written to the audit log.
 """
@@ -20,10 +20,45 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from academy.audit import Action, record
 from academy.decorators import perm_required
+from academy.exports import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE
+from outcomes import metrics
+from outcomes.benchmarking import load_benchmarks
+from outcomes.impact import default_hourly_cost
 
-from .exports import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE, Table, dashboard_tables, render_png, write_csv, write_xlsx
-from .impact import default_hourly_cost, impact_tables
+from . import groups, readers
+from .charts import (
+    dashboard_figures,
+    forest_figure,
+    monthly_intake_figure,
+    monthly_results_figure,
+    per_learner_figure,
+    share_over_time_figure,
+    teams_figure,
+)
+from .chart_images import render_png
+from .exports import (
+    DECIMAL,
+    INT,
+    RATE,
+    Column,
+    Table,
+    dashboard_tables,
+    impact_tables,
+    write_csv,
+    write_xlsx,
+)
+from .filters import parse_filters
+from .presentation import (
+    DISTINCTION_MERIT_SHARE,
+    MEASURE_ORDER,
+    MEASURES,
+    benchmark_scope_text,
+    dashboard_summary,
+    group_row,
+    verdict_text,
+)
 
 FORMATS = {"csv": (write_csv, CSV_CONTENT_TYPE), "xlsx": (write_xlsx, XLSX_CONTENT_TYPE)}
 IMPACT_TABLES = ("impact-records", "impact-by-kind", "impact-by-team", "levy-value")
@@ -37,8 +72,6 @@ def audit_export(request: HttpRequest, *, export: str, fmt: str, filename: str, 
 
     Uses ``academy.audit.record`` (which adds the IP address).
     """
-    from academy.audit import Action, record
-
     detail = {"export": export, "format": fmt, "file": filename}
     if rows is not None:
         detail["rows"] = rows
@@ -53,15 +86,10 @@ def dashboard_data(request: HttpRequest) -> dict:
     ``{"summary": presentation.dashboard_summary dict, "figures": {element id: plotly dict},
     "filters": DashboardFilters, "filter_lines": [str]}``. Unfiltered: the snapshots the
     metrics job wrote (one query); filtered: computed live, as the dashboard page does
-    (``outcomes.metrics.dashboard_snapshots``).
+    (``outcomes.readers.dashboard_snapshots``).
     """
-    from . import metrics
-    from .charts import dashboard_figures
-    from .filters import parse_filters
-    from .presentation import dashboard_summary
-
     filters, _form = parse_filters(request.GET)
-    snapshots, _source = metrics.dashboard_snapshots(filters)
+    snapshots, _source = readers.dashboard_snapshots(filters)
     summary = dashboard_summary(snapshots)
     figures = dashboard_figures(summary["cohorts"]) if summary["cohorts"] else {}
     return {"summary": summary, "figures": figures, "filters": filters, "filter_lines": filters.descriptions()}
@@ -75,9 +103,6 @@ def dashboard_data(request: HttpRequest) -> dict:
 
 def _group_table(name: str, title: str, first: str, rows: list[dict], *, risk: bool = False) -> Table:
     """Return a table of group rows (``presentation.snapshot_row`` dicts): counts, every rate with n and N, coaching."""
-    from .exports import DECIMAL, INT, RATE, Column
-    from .presentation import MEASURE_ORDER, MEASURES
-
     columns = [Column("group", first), Column("enrolled", "Enrolled", INT), Column("active", "Active", INT),
                Column("withdrawn", "Withdrawn", INT), Column("completed", "Completed", INT),
                Column("epa_completed", "Completed first-attempt EPAs", INT)]
@@ -106,14 +131,8 @@ def _group_table(name: str, title: str, first: str, rows: list[dict], *, risk: b
 
 
 def _standards_page(filters) -> tuple[dict, dict]:
-    from . import metrics
-    from .benchmarking import load_benchmarks
-    from .charts import forest_figure
-    from .exports import RATE, Column
-    from .presentation import MEASURE_ORDER, MEASURES, benchmark_scope_text, group_row, verdict_text
-
-    snapshots, _source = metrics.dashboard_snapshots(filters)
-    totals = metrics.standard_totals(snapshots, load_benchmarks())
+    snapshots, _source = readers.dashboard_snapshots(filters)
+    totals = readers.standard_totals(snapshots, load_benchmarks())
     groups: dict = {}
     for snapshot in snapshots:
         if snapshot.cohort_id is None:
@@ -148,12 +167,7 @@ def _standards_page(filters) -> tuple[dict, dict]:
 
 
 def _trends_page(filters) -> tuple[dict, dict]:
-    from . import metrics
-    from .charts import monthly_intake_figure, monthly_results_figure, share_over_time_figure
-    from .exports import INT, Column
-    from .presentation import DISTINCTION_MERIT_SHARE, dashboard_summary
-
-    live = metrics.live_metrics(filters)
+    live = readers.live_metrics(filters)
     trends = metrics.monthly_trends(live["frames"])
     months = [{"label": month.strftime("%B %Y"), **{k: int(v) for k, v in row.items()}}
               for month, row in trends.to_dict("index").items()]
@@ -171,23 +185,16 @@ def _trends_page(filters) -> tuple[dict, dict]:
 
 
 def _teams_page(filters) -> tuple[dict, dict]:
-    from . import groups, metrics
-    from .charts import teams_figure
-
-    rows = groups.team_rows(filters, metrics.live_metrics(filters))
+    rows = groups.team_rows(filters, readers.live_metrics(filters))
     taking_part = [row for row in rows if row["enrolled"] > 0 or row["epa_completed"] > 0]
     table = _group_table("teams", "Enrolments and results by team", "Team", taking_part)
     return {table.name: table}, ({"chart-teams": teams_figure(taking_part)} if taking_part else {})
 
 
 def _coaching_page(filters) -> tuple[dict, dict]:
-    from . import groups, metrics
-    from .charts import per_learner_figure
-    from .presentation import dashboard_summary
-
-    live = metrics.live_metrics(filters)
+    live = readers.live_metrics(filters)
     cohort_rows = dashboard_summary(live["snapshots"])["cohorts"]
-    risk = metrics.at_risk_counts(filters)
+    risk = readers.at_risk_counts(filters)
     for row in cohort_rows:
         row["risk"] = groups.risk_cell(risk["by_cohort"] if risk else None, row["cohort"].pk)
     coach_rows = groups.coach_rows(filters, live, risk)
@@ -205,11 +212,7 @@ def _coaching_page(filters) -> tuple[dict, dict]:
 
 
 def _overview_page(filters) -> tuple[dict, dict]:
-    from . import metrics
-    from .charts import dashboard_figures
-    from .presentation import dashboard_summary
-
-    snapshots, _source = metrics.dashboard_snapshots(filters)
+    snapshots, _source = readers.dashboard_snapshots(filters)
     summary = dashboard_summary(snapshots)
     return dashboard_tables(summary), (dashboard_figures(summary["cohorts"]) if summary["cohorts"] else {})
 
@@ -267,8 +270,6 @@ def _hourly_cost(request: HttpRequest) -> Decimal | None:
 
 
 def _filters(request: HttpRequest):
-    from .filters import parse_filters
-
     return parse_filters(request.GET)[0]
 
 
