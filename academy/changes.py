@@ -41,15 +41,18 @@ def is_paused() -> bool:
     return getattr(_local, "paused", 0) > 0
 
 
-def queue_recompute(cohort_id: int | None = None) -> None:
+def queue_recompute(cohort_id: int | None = None, *, run_id: int | None = None) -> None:
     """Queue the metrics job for ``cohort_id`` (and the all-cohorts row; every cohort when ``None``) on commit.
+
+    ``run_id`` names the ``outcomes.MetricsRun`` the job reports its progress to, if any.
 
     Outside a transaction it is queued at once. The callback is robust: a failure to
     queue or compute is logged, never raised into the request whose data has already
     been committed; the nightly run catches up. Raises ``KeyError`` at commit if the
     task is not registered (``OutcomesConfig.ready`` imports ``outcomes.tasks``).
     """
-    transaction.on_commit(lambda: current_app.tasks[RECOMPUTE_METRICS_TASK].delay(cohort_id), robust=True)
+    args = (cohort_id,) if run_id is None else (cohort_id, run_id)
+    transaction.on_commit(lambda: current_app.tasks[RECOMPUTE_METRICS_TASK].delay(*args), robust=True)
 
 
 def queue_task(name: str, *args) -> None:

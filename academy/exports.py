@@ -74,7 +74,8 @@ def write_xlsx(rows: Iterable, columns: list[Column], *, title: str) -> bytes:
     never begin with ``=`` after ``safe_cell``, so openpyxl stores them as strings,
     never formulas.
     """
-    from openpyxl import Workbook  # openpyxl loads on first use: most requests write no workbook
+    # openpyxl loads on first use: most requests write no workbook.
+    from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
 

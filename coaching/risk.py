@@ -28,6 +28,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.db import connection
 from django.db.models import CharField, F, Max, Sum, Value
 from django.db.models.functions import Coalesce, NullIf
 
@@ -148,8 +149,6 @@ def session_figures(enrolments, *, today: dt.date) -> dict[int, dict]:
     ``today``), ``otj_from_sessions`` (hours of attended sessions, ``Decimal``). An
     enrolment without sessions is absent.
     """
-    from django.db import connection
-
     ids_sql, ids_params = enrolments.order_by().values("pk").query.sql_with_params()
     table = CoachingSession._meta.db_table
     # Names come from the model's metadata; every value is a parameter.

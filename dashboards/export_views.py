@@ -23,21 +23,16 @@ from django.utils import timezone
 from academy.audit import Action, record
 from academy.decorators import perm_required
 from academy.exports import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE
-from outcomes import metrics
 from outcomes.benchmarking import load_benchmarks
 from outcomes.impact import default_hourly_cost
 
-from . import groups, readers
+from . import pages, readers
+from .chart_images import render_png
 from .charts import (
     dashboard_figures,
     forest_figure,
-    monthly_intake_figure,
-    monthly_results_figure,
-    per_learner_figure,
-    share_over_time_figure,
     teams_figure,
 )
-from .chart_images import render_png
 from .exports import (
     DECIMAL,
     INT,
@@ -51,12 +46,10 @@ from .exports import (
 )
 from .filters import parse_filters
 from .presentation import (
-    DISTINCTION_MERIT_SHARE,
     MEASURE_ORDER,
     MEASURES,
     benchmark_scope_text,
     dashboard_summary,
-    group_row,
     verdict_text,
 )
 
@@ -97,8 +90,7 @@ def dashboard_data(request: HttpRequest) -> dict:
 
 # --- The other dashboard pages' tables and charts --------------------------------------
 # Each builder takes the filters and returns ``(tables by name, figures by element id)``,
-# composed from the same ``outcomes.metrics``/``presentation``/``charts`` functions the
-# dashboard pages use (``outcomes/views.py``).
+# composed by the same page builders (``dashboards.pages``) as the dashboard pages.
 
 
 def _group_table(name: str, title: str, first: str, rows: list[dict], *, risk: bool = False) -> Table:
@@ -133,19 +125,9 @@ def _group_table(name: str, title: str, first: str, rows: list[dict], *, risk: b
 def _standards_page(filters) -> tuple[dict, dict]:
     snapshots, _source = readers.dashboard_snapshots(filters)
     totals = readers.standard_totals(snapshots, load_benchmarks())
-    groups: dict = {}
-    for snapshot in snapshots:
-        if snapshot.cohort_id is None:
-            continue
-        standard = snapshot.cohort.standard
-        groups.setdefault(standard.pk, (standard, []))[1].append(group_row(snapshot.cohort.name, snapshot,
-                                                                           key=snapshot.key))
-    ordered = []
-    for standard_id, (standard, cohort_rows) in sorted(groups.items(),
-                                                       key=lambda item: (item[1][0].level, item[1][0].title)):
-        label = f"{standard.title} ({standard.reference}), level {standard.level}: all cohorts"
-        ordered.append(group_row(label, totals[standard_id], key=f"standard:{standard_id}"))
-        ordered.extend(cohort_rows)
+    cohort_snapshots = [snapshot for snapshot in snapshots if snapshot.cohort_id is not None]
+    standards = {snapshot.cohort.standard_id: snapshot.cohort.standard for snapshot in cohort_snapshots}
+    ordered = pages.standard_rows(pages.standard_groups(standards, totals, cohort_snapshots))
     table = Table(
         "standards",
         "Standards and levels against the national figure",
@@ -168,25 +150,17 @@ def _standards_page(filters) -> tuple[dict, dict]:
 
 def _trends_page(filters) -> tuple[dict, dict]:
     live = readers.live_metrics(filters)
-    trends = metrics.monthly_trends(live["frames"])
-    months = [{"label": month.strftime("%B %Y"), **{k: int(v) for k, v in row.items()}}
-              for month, row in trends.to_dict("index").items()]
+    trends, months = pages.monthly_rows(live)
     cohort_rows = dashboard_summary(live["snapshots"])["cohorts"]
     columns = [Column("month", "Month")] + [Column(str(c), str(c).replace("_", " ").capitalize(), INT)
                                              for c in trends.columns]
     table = Table("trends-months", "Intake and first-attempt results by month", columns,
                   [[m["label"]] + [m[str(c)] for c in trends.columns] for m in months])
-    figures = {
-        "chart-intake": monthly_intake_figure(months),
-        "chart-results-month": monthly_results_figure(months),
-        "chart-dm-over-time": share_over_time_figure(cohort_rows, DISTINCTION_MERIT_SHARE),
-    } if (months or cohort_rows) else {}
-    return {table.name: table}, figures
+    return {table.name: table}, pages.trends_figures(months, cohort_rows)
 
 
 def _teams_page(filters) -> tuple[dict, dict]:
-    rows = groups.team_rows(filters, readers.live_metrics(filters))
-    taking_part = [row for row in rows if row["enrolled"] > 0 or row["epa_completed"] > 0]
+    taking_part = pages.team_groups(filters, readers.live_metrics(filters))["taking_part"]
     table = _group_table("teams", "Enrolments and results by team", "Team", taking_part)
     return {table.name: table}, ({"chart-teams": teams_figure(taking_part)} if taking_part else {})
 
@@ -194,21 +168,12 @@ def _teams_page(filters) -> tuple[dict, dict]:
 def _coaching_page(filters) -> tuple[dict, dict]:
     live = readers.live_metrics(filters)
     cohort_rows = dashboard_summary(live["snapshots"])["cohorts"]
-    risk = readers.at_risk_counts(filters)
-    for row in cohort_rows:
-        row["risk"] = groups.risk_cell(risk["by_cohort"] if risk else None, row["cohort"].pk)
-    coach_rows = groups.coach_rows(filters, live, risk)
+    coach_rows = pages.coaching_groups(filters, live, cohort_rows)["coach_rows"]
     tables = {
         "coaching-cohorts": _group_table("coaching-cohorts", "Coaching by cohort", "Cohort", cohort_rows, risk=True),
         "coaching-coaches": _group_table("coaching-coaches", "Coaching by coach", "Coach", coach_rows, risk=True),
     }
-    figures = {
-        "chart-coaching-cohort": per_learner_figure(cohort_rows, title="Coaching hours per learner by cohort",
-                                                    axis="Cohort"),
-        "chart-coaching-coach": per_learner_figure(coach_rows, title="Coaching hours per learner by coach",
-                                                   axis="Coach"),
-    } if cohort_rows or coach_rows else {}
-    return tables, figures
+    return tables, pages.coaching_figures(cohort_rows, coach_rows)
 
 
 def _overview_page(filters) -> tuple[dict, dict]:

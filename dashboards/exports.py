@@ -119,7 +119,8 @@ def write_xlsx(table: Table) -> bytes:
     counts as integers. Text is always a string cell (never a formula) and guarded as in
     CSV. ``notes`` follow the data after one blank row.
     """
-    from openpyxl import Workbook  # openpyxl loads on first use: most requests write no workbook
+    # openpyxl loads on first use: most requests write no workbook.
+    from openpyxl import Workbook
     from openpyxl.styles import Font
 
     workbook = Workbook()

@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import Any, Iterable
 
 from django.conf import settings
+from django.urls import reverse
 from django.utils import timezone
 
 from academy.exports import guard_text
@@ -497,8 +498,6 @@ DASHBOARD_PAGES = (
 
 def dashboard_tabs(current: str, querystring: str) -> list[dict]:
     """Return the dashboard's page links with the filters carried: ``{"label", "url", "current"}``."""
-    from django.urls import reverse
-
     suffix = f"?{querystring}" if querystring else ""
     return [
         {"label": label, "url": reverse(name) + suffix, "current": name == current} for name, label in DASHBOARD_PAGES

@@ -8,6 +8,8 @@ import logging
 from typing import TYPE_CHECKING
 
 import pandas as pd
+from django.db.models import F, Max, Q, Sum
+from django.db.models.fields.json import KT
 from django.utils import timezone
 
 from academy.dates import parse_academic_year
@@ -83,8 +85,6 @@ def live_metrics(filters: "DashboardFilters | None" = None) -> dict:
 
 def stored_snapshots():
     """Return every stored snapshot with cohort and standard, cohorts by start date then name (one query)."""
-    from django.db.models import F
-
     return list(
         CohortMetrics.objects.select_related("cohort__standard").order_by(
             F("cohort__start_date").asc(nulls_first=True), "cohort__name", "key"
@@ -164,8 +164,6 @@ def standard_totals(snapshots: list[CohortMetrics], benchmarks: list[NationalBen
 
 def _has_year(measure: str):
     """Return ``Q`` for snapshots whose ``rates[measure]["year"]`` is a label (present and not JSON null)."""
-    from django.db.models import Q
-
     return Q(**{f"rates__{measure}__year__isnull": False}) & ~Q(**{f"rates__{measure}__year": None})
 
 
@@ -177,9 +175,6 @@ def stored_standard_totals(benchmarks: list[NationalBenchmark]) -> dict[int, Coh
     years' order), without loading a model per cohort, so it stays cheap with thousands
     of cohorts.
     """
-    from django.db.models import Max, Sum
-    from django.db.models.fields.json import KT
-
     rows = (
         CohortMetrics.objects.filter(cohort__isnull=False)
         .order_by()

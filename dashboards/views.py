@@ -8,12 +8,10 @@ filtered set, one query per table: the query count never grows with the data.
 """
 import csv
 import logging
-import uuid
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db.models import F
 from django.http import HttpRequest, HttpResponse
@@ -21,7 +19,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.functional import SimpleLazyObject
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
@@ -30,28 +27,23 @@ from academy.audit import Action, record
 from academy.changes import queue_recompute
 from academy.decorators import perm_required
 from cohorts.models import Standard
-from outcomes import metrics
+from outcomes import runs
 from outcomes.benchmarking import load_benchmarks
 from outcomes.forms import NartUploadForm, NationalBenchmarkForm, benchmark_form_for_edit
 from outcomes.models import CohortMetrics, NationalBenchmark
 from outcomes.nart_import import NartFileError, apply_narts, change_from_dict, change_to_dict, parse_narts
 
 from . import cache as dashboard_cache
-from . import groups, readers
+from . import pages, readers
 from .charts import (
     dashboard_figures,
     forest_figure,
-    monthly_intake_figure,
-    monthly_results_figure,
-    per_learner_figure,
-    share_over_time_figure,
     teams_figure,
 )
 from .filters import DashboardFilterForm, DashboardFilters, has_filter_params, parse_filters
 from .presentation import (
     ALL_MEASURES,
     CSV_COLUMNS,
-    DISTINCTION_MERIT_SHARE,
     MEASURES,
     NO_DM_BENCHMARK,
     benchmark_scope_text,
@@ -60,7 +52,6 @@ from .presentation import (
     dashboard_tabs,
     format_computed_at,
     format_percent,
-    group_row,
     rate_chart_sections,
     too_few_text,
     verdict_text,
@@ -70,7 +61,6 @@ logger = logging.getLogger(__name__)
 BENCHMARKS_PER_PAGE = 50
 COHORTS_PER_PAGE = 25  # cohort rows (and chart points) per dashboard page
 GROUPS_PER_PAGE = 50  # team rows (teams page, ?page=) and coach rows (coaching page, ?coach_page=) per page
-RUN_KEY = "outcomes:recompute:run:{}"
 #: Each dashboard page's heading (its template is ``outcomes/<url name>.html``).
 PAGE_TITLES = {
     "outcomes:dashboard": "Cohort dashboard",
@@ -221,27 +211,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return _render_dashboard(request, "outcomes:dashboard", _overview)
 
 
-def _standard_groups(standards: dict, totals: dict, page_snapshots) -> list[dict]:
-    """Return every standard (by level, then title) with its all-cohorts total row and its cohorts on this page.
-
-    ``standards``: id → ``Standard``; ``totals``: id → snapshot summing all the standard's
-    cohorts; ``page_snapshots``: the cohorts to list under their standard. Standards with
-    no cohort on the page still show their total, so the page's length is bounded by the
-    number of standards plus one page of cohorts.
-    """
-    groups = {pk: {"standard": standard, "cohorts": []} for pk, standard in standards.items() if pk in totals}
-    for snapshot in page_snapshots:
-        group = groups[snapshot.cohort.standard_id]
-        group["cohorts"].append(group_row(snapshot.cohort.name, snapshot, key=snapshot.key))
-    out = []
-    for standard_id, group in sorted(groups.items(), key=lambda item: (item[1]["standard"].level, item[1]["standard"].title)):
-        standard = group["standard"]
-        label = f"{standard.title} ({standard.reference}), level {standard.level}: all cohorts"
-        group["total"] = group_row(label, totals[standard_id], key=f"standard:{standard_id}")
-        out.append(group)
-    return out
-
-
 @perm_required("academy.view_dashboard")
 def dashboard_standards(request: HttpRequest) -> HttpResponse:
     """Compare each standard and one page of cohorts with the national figures (``_standards``)."""
@@ -269,11 +238,8 @@ def _standards(request: HttpRequest, context: dict) -> dict:
         totals = readers.stored_standard_totals(benchmarks)
         standards = {st.pk: st for st in Standard.objects.filter(pk__in=list(totals))}
     source, page = shown["source"], shown["page"]
-    groups = _standard_groups(standards, totals, page.object_list)
-    ordered = []
-    for group in groups:
-        ordered.append(group["total"])
-        ordered.extend(group["cohorts"])
+    groups = pages.standard_groups(standards, totals, page.object_list)
+    ordered = pages.standard_rows(groups)
     sections = []
     for measure in ALL_MEASURES:
         table = []
@@ -305,10 +271,6 @@ def _standards(request: HttpRequest, context: dict) -> dict:
     }
 
 
-def _month_label(period) -> str:
-    return period.strftime("%B %Y")
-
-
 @perm_required("academy.view_dashboard")
 def dashboard_trends(request: HttpRequest) -> HttpResponse:
     """Show intake and results by month and by cohort, and each cohort's distinction and merit share over time."""
@@ -318,9 +280,7 @@ def dashboard_trends(request: HttpRequest) -> HttpResponse:
 def _trends(request: HttpRequest, context: dict) -> dict:
     """Return the trends page's body: months, one page of cohorts and three charts (computed live)."""
     live = readers.live_metrics(context["filters"])
-    trends = metrics.monthly_trends(live["frames"])
-    months = [{"label": _month_label(month), **{k: int(v) for k, v in row.items()}}
-              for month, row in trends.to_dict("index").items()]
+    _trends_frame, months = pages.monthly_rows(live)
     shown = cohort_page(request, context["filters"], live=live)
     summary = shown["summary"]
     cohort_rows = summary["cohorts"]
@@ -331,13 +291,7 @@ def _trends(request: HttpRequest, context: dict) -> dict:
         "cohort_count": shown["cohort_count"],
         "cohort_rows": cohort_rows,
         "summary": summary,
-        "figures": {
-            "chart-intake": monthly_intake_figure(months),
-            "chart-results-month": monthly_results_figure(months),
-            "chart-dm-over-time": share_over_time_figure(
-                sorted(cohort_rows, key=lambda row: row["cohort"].start_date), DISTINCTION_MERIT_SHARE
-            ),
-        } if (months or cohort_rows) else {},
+        "figures": pages.trends_figures(months, sorted(cohort_rows, key=lambda row: row["cohort"].start_date)),
         "has_charts": bool(months or cohort_rows),
     }
 
@@ -351,9 +305,8 @@ def dashboard_teams(request: HttpRequest) -> HttpResponse:
 def _teams(request: HttpRequest, context: dict) -> dict:
     """Return the teams page's body: 50 teams taking part a page (``?page=``), the others by name, and the chart (live)."""
     filters = context["filters"]
-    rows = groups.team_rows(filters, readers.live_metrics(filters))
-    taking_part = [row for row in rows if row["enrolled"] > 0 or row["epa_completed"] > 0]
-    not_taking_part = [row["label"] for row in rows if row["enrolled"] == 0 and row["epa_completed"] == 0]
+    teams = pages.team_groups(filters, readers.live_metrics(filters))
+    rows, taking_part, not_taking_part = teams["rows"], teams["taking_part"], teams["not_taking_part"]
     page = Paginator(taking_part, GROUPS_PER_PAGE).get_page(request.GET.get("page"))
     shown = list(page.object_list)
     return {
@@ -380,16 +333,14 @@ def _coaching(request: HttpRequest, context: dict) -> dict:
     live = readers.live_metrics(filters)
     shown = cohort_page(request, filters, live=live)
     summary = shown["summary"]
-    risk = readers.at_risk_counts(filters)
     cohort_rows = summary["cohorts"]
-    for row in cohort_rows:
-        row["risk"] = groups.risk_cell(risk["by_cohort"] if risk else None, row["cohort"].pk)
-    coach_rows = groups.coach_rows(filters, live, risk)
+    coaching = pages.coaching_groups(filters, live, cohort_rows)
+    risk, coach_rows = coaching["risk"], coaching["coach_rows"]
     coach_page = Paginator(coach_rows, GROUPS_PER_PAGE).get_page(request.GET.get("coach_page"))
     coach_count, coach_rows = len(coach_rows), list(coach_page.object_list)
     overall = summary["overall"]
     if overall is not None:
-        overall["risk"] = groups.risk_share(*risk["total"]) if risk else None
+        overall["risk"] = coaching["overall_risk"]
     return {
         "source": "live",
         "overall": overall,
@@ -400,12 +351,7 @@ def _coaching(request: HttpRequest, context: dict) -> dict:
         "coach_page": coach_page,
         "coach_count": coach_count,
         "risk_available": risk is not None,
-        "figures": {
-            "chart-coaching-cohort": per_learner_figure(cohort_rows, title="Coaching hours per learner by cohort",
-                                                        axis="Cohort"),
-            "chart-coaching-coach": per_learner_figure(coach_rows, title="Coaching hours per learner by coach",
-                                                       axis="Coach"),
-        } if cohort_rows or coach_rows else {},
+        "figures": pages.coaching_figures(cohort_rows, coach_rows),
         "has_charts": bool(cohort_rows or coach_rows),
     }
 
@@ -415,19 +361,11 @@ def _coaching(request: HttpRequest, context: dict) -> dict:
 def recompute(request: HttpRequest) -> HttpResponse:
     """Queue the metrics job and return to the dashboard page it came from, which then shows its progress.
 
-    The run is remembered in the cache (``RUN_KEY``, one hour) with the time it was queued;
-    ``recompute_status`` compares it with the snapshots' ``computed_at``.
+    The run is an ``outcomes.MetricsRun`` status row (``outcomes.runs.queue_run``);
+    ``recompute_status`` reads it.
     """
-    run_id = uuid.uuid4().hex
-    try:
-        cache.set(RUN_KEY.format(run_id), timezone.now().isoformat(), timeout=3600)
-    except Exception:  # a cache outage must not stop the recompute
-        logger.warning("Could not remember the recompute run in the cache", exc_info=True)
-    if _queue_recompute():
-        messages.success(request, "The metrics are being recomputed. The status below updates by itself.")
-    else:
-        messages.error(request, "The metrics job is not available. Ask an administrator to run recompute_metrics.")
-        run_id = ""
+    run_id = str(runs.queue_run(user=request.user).pk)
+    messages.success(request, "The metrics are being recomputed. The status below updates by itself.")
     filters, _form = parse_filters(request.POST)
     params = filters.params()
     if run_id:
@@ -435,30 +373,10 @@ def recompute(request: HttpRequest) -> HttpResponse:
     return redirect(reverse("outcomes:dashboard") + ("?" + urlencode(params) if params else ""))
 
 
-def recompute_state(run_id: str) -> dict:
-    """Return the progress of the recompute ``run_id``: ``{"status": queued|running|done|unknown, "computed_at"}``.
-
-    "done" when the all-cohorts snapshot was computed after the run was queued (one
-    query); "running" when the job noted a start after that (``metrics.RUNNING_KEY``);
-    "unknown" when the run is not in the cache (expired, or never queued here).
-    """
-    queued_text = cache.get(RUN_KEY.format(run_id)) if run_id else None
-    computed_at = CohortMetrics.objects.filter(key=metrics.ALL_KEY).values_list("computed_at", flat=True).first()
-    if not queued_text:
-        return {"status": "unknown", "computed_at": computed_at}
-    queued_at = parse_datetime(queued_text)
-    if computed_at is not None and computed_at >= queued_at:
-        return {"status": "done", "computed_at": computed_at}
-    started = parse_datetime(cache.get(metrics.RUNNING_KEY) or "")
-    if started is not None and started >= queued_at:
-        return {"status": "running", "computed_at": computed_at}
-    return {"status": "queued", "computed_at": computed_at}
-
-
 @perm_required("academy.recompute_metrics")
 def recompute_status(request: HttpRequest, run_id: str) -> HttpResponse:
     """Return the small status of a recompute (queued / running / done), polled by htmx until done."""
-    state = recompute_state(run_id)
+    state = runs.run_state(run_id)
     return render(
         request,
         "outcomes/_recompute_status.html",

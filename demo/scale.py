@@ -46,7 +46,7 @@ from django.utils import timezone
 from academy.changes import metrics_paused
 from academy.models import User
 from cohorts.models import Standard
-from demo.seed.cohorts import FIRST_NAMES, LAST_NAMES
+from demo.seed.plan import FIRST_NAMES, LAST_NAMES
 from demo.seed.today import DEMO_TODAY
 from outcomes.metrics import recompute_metrics
 

@@ -6,10 +6,9 @@ class OutcomesConfig(AppConfig):
     verbose_name = "Outcomes and metrics"
 
     def ready(self):
-        from . import (
-            signals,  # noqa: F401  (queues the metrics job when data changes)
-            tasks,  # noqa: F401  (registers the task academy.changes.queue_recompute queues by name)
-        )
-        from .generation import connect_receivers  # (in ready: the models must be loaded)
+        # In ready, once the models are loaded: the signals queue the metrics job when data
+        # changes; tasks registers the job that academy.changes.queue_recompute queues by name.
+        from . import signals, tasks  # noqa: F401
+        from .generation import connect_receivers
 
         connect_receivers()  # cached dashboard pages follow changes the metrics job does not see

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Iterable
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Max, Sum
 
@@ -352,8 +353,6 @@ def levy_value(*, hourly_cost_gbp: Decimal | None = None, pay_bill_gbp: Decimal 
 
 def default_hourly_cost() -> Decimal | None:
     """Return ``settings.ACADEMY_HOURLY_COST_GBP`` as a ``Decimal`` (pounds an hour), or ``None`` when unset."""
-    from django.conf import settings
-
     value = getattr(settings, "ACADEMY_HOURLY_COST_GBP", None)
     if value in (None, ""):
         return None

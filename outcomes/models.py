@@ -2,6 +2,7 @@
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from academy.dates import parse_academic_year
@@ -233,3 +234,28 @@ class DashboardGeneration(models.Model):
 
     def __str__(self) -> str:
         return f"Dashboard generation {self.number}"
+
+
+class MetricsRun(models.Model):
+    """One recompute asked for from the dashboard: queued, started, finished (or failed), as a status row.
+
+    Written by ``outcomes.runs`` (created when a lead asks; started and finished by the
+    Celery task ``outcomes.tasks.recompute_metrics``, outside the job's own transaction so
+    that every web process sees the progress at once). ``cohorts`` is the number of
+    snapshot rows the run wrote; ``error`` the failure's text.
+    """
+
+    requested_by = models.ForeignKey(
+        "academy.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    queued_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    cohorts = models.PositiveIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-queued_at"]
+
+    def __str__(self) -> str:
+        return f"Metrics run {self.pk} queued {self.queued_at:%d/%m/%Y %H:%M}"

@@ -99,7 +99,7 @@ EXPECTED.update({
 })
 # URL names whose GET is not a page (POST-only actions): expected 405 for roles allowed to POST.
 # "bench": the scale benchmark's bare view, registered only with ACADEMY_BENCH_VIEWS on
-# (tests/test_scale.py checks it is absent otherwise).
+# (tests/demo/test_scale.py checks it is absent otherwise).
 SKIP_NAMESPACES = {"admin", "bench"}
 
 

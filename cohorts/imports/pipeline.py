@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
@@ -157,8 +157,6 @@ def _next_keys(cursor, model, count: int) -> list[int]:
 
 def _copy_rows(cursor, model, rows) -> None:
     """``COPY`` ``rows`` (lists of values in ``model._meta.concrete_fields`` order) into ``model``'s table."""
-    from django.db import connection
-
     quote = connection.ops.quote_name
     columns = ", ".join(quote(f.column) for f in model._meta.concrete_fields)
     statement = f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN"
@@ -180,8 +178,6 @@ def _copy_create(model, objs: list) -> None:
     whatever the number of rows, against an ``INSERT`` with every value quoted in Python
     per 500 rows.
     """
-    from django.db import connection
-
     fields = model._meta.concrete_fields
     pk = model._meta.pk
     special = {f.attname for f in fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)}
@@ -212,8 +208,6 @@ def _copy_history(model, objs: list, *, user, reason: str) -> bool:
     the request), an object carrying its own ``_history_user``/``_change_reason``, or a
     history table with columns other than the tracked fields and simple-history's own.
     """
-    from django.db import connection
-
     if user is None or any(hasattr(o, "_history_user") or hasattr(o, "_change_reason") for o in objs):
         return False
     history = model.history.model
@@ -237,8 +231,6 @@ def _copy_history(model, objs: list, *, user, reason: str) -> bool:
 
 
 def _use_copy(objs: list) -> bool:
-    from django.db import connection
-
     return connection.vendor == "postgresql" and len(objs) >= COPY_MIN_ROWS
 
 

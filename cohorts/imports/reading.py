@@ -110,7 +110,7 @@ def read_table(content: bytes, kind: str) -> Table:
         except csv.Error as error:
             raise ImportFileError(f"{NOT_A_SPREADSHEET}: {error}.") from None
     elif kind == XLSX:
-        from openpyxl import load_workbook  # openpyxl loads on first use: most requests write no workbook
+        from openpyxl import load_workbook  # loaded on first use: most requests read no workbook
 
         try:
             workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)

@@ -52,7 +52,6 @@ from .frames import (
     HOUR_FIELDS,
     MEASURES,
     NO_COACH,
-    RUNNING_KEY,
     enrolment_filter,
     key_for,
     load_frames,
@@ -60,7 +59,7 @@ from .frames import (
 from .job import fingerprint, recompute_metrics
 
 __all__ = [
-    "ALL_KEY", "COUNT_FIELDS", "HOUR_FIELDS", "MEASURES", "NO_COACH", "RUNNING_KEY",
+    "ALL_KEY", "COUNT_FIELDS", "HOUR_FIELDS", "MEASURES", "NO_COACH",
     "achievement_counts", "cohort_counts", "enrolment_counts", "enrolment_filter", "fingerprint",
     "first_attempt_counts", "group_counts", "key_for", "load_frames", "monthly_trends", "rate_summary",
     "recompute_metrics", "session_totals", "snapshot_rates", "totals",

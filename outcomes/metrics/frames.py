@@ -1,9 +1,12 @@
 """Reading the tables into DataFrames: one ``.values_list()`` query per table, explicit dtypes (the frames are described in ``outcomes.metrics``)."""
+import io
 import logging
+import time
 from typing import TYPE_CHECKING
 
 import pandas as pd
-from django.db.models import Count, IntegerField, Sum, Value
+from django.db import connection
+from django.db.models import Count, IntegerField, Q, Sum, Value
 
 from coaching.models import CoachingSession, OffTheJobActivity
 from cohorts.models import AssessmentResult, Cohort, Enrolment
@@ -38,7 +41,6 @@ MEASURES = ("achievement_rate", "first_attempt_pass_rate", "distinction_merit_sh
 # Group id for enrolments with no coach assigned, in ``group_counts(by="coach_id")``.
 NO_COACH = 0
 # Cache key holding the start time (ISO) of a recompute while it runs (``recompute_status``).
-RUNNING_KEY = "outcomes:recompute:running"
 
 PASSING_GRADES = [str(g) for g in AssessmentResult.PASSING_GRADES]
 S = Enrolment.Status
@@ -103,14 +105,10 @@ class logged_query:
         self.connection, self.sql = connection, sql
 
     def __enter__(self):
-        import time
-
         self.start = time.monotonic()
         return self
 
     def __exit__(self, *exc):
-        import time
-
         if self.connection.queries_logged:
             self.connection.queries_log.append({"sql": self.sql, "time": f"{time.monotonic() - self.start:.3f}"})
         return False
@@ -122,14 +120,10 @@ def _read_frame(queryset, columns: dict[str, str]) -> pd.DataFrame:
     On PostgreSQL the query runs as ``COPY (SELECT …) TO STDOUT`` (CSV, psycopg 3) read by
     ``pandas.read_csv``: no Python tuple or Decimal per value, several times faster than
     iterating the queryset at 100,000 rows. Elsewhere (SQLite) the queryset's tuples go
-    through ``_frame``. Both give the same frame (``tests/test_metrics.py`` compares them).
+    through ``_frame``. Both give the same frame (``tests/outcomes/test_metrics.py`` compares them).
     """
-    from django.db import connection
-
     if connection.vendor != "postgresql":
         return _frame(queryset, columns)
-    import io
-
     sql, params = queryset.query.sql_with_params()
     buffer = io.BytesIO()
     with connection.cursor() as cursor, logged_query(connection, f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)"):
@@ -161,8 +155,6 @@ def enrolment_filter(filters: "DashboardFilters | None", prefix: str = ""):
     The date range is not applied here: it means something different per table
     (``load_frames``).
     """
-    from django.db.models import Q
-
     q = Q()
     if filters is None:
         return q
@@ -214,8 +206,6 @@ def load_frames(
         results = results.filter(enrolment__cohort_id=cohort_id)
         sessions = sessions.filter(enrolment__cohort_id=cohort_id)
     if filters is not None:
-        from django.db.models import Q
-
         if filters.date_from is not None:
             enrolments = enrolments.filter(Q(actual_end_date__isnull=True) | Q(actual_end_date__gte=filters.date_from))
             results = results.filter(date__gte=filters.date_from)

@@ -1,12 +1,12 @@
 """The snapshot job: read the frames, count, compare with benchmarks, upsert ``CohortMetrics`` (only what changed)."""
 import hashlib
+import json
 import logging
 import pickle  # nosec B403 - only pickle.dumps, to digest our own values (fingerprint); nothing is unpickled
 from decimal import Decimal
 
 import pandas as pd
-from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from academy.dates import parse_academic_year
@@ -16,7 +16,7 @@ from outcomes.generation import bump_generation
 from outcomes.models import CohortMetrics
 
 from .counts import cohort_counts, snapshot_rates, totals
-from .frames import ALL_KEY, COUNT_FIELDS, HOUR_FIELDS, RUNNING_KEY, key_for, load_frames, logged_query
+from .frames import ALL_KEY, COUNT_FIELDS, HOUR_FIELDS, key_for, load_frames, logged_query
 
 logger = logging.getLogger(__name__)
 
@@ -101,7 +101,6 @@ def recompute_metrics(*, cohort_id: int | None = None) -> list[CohortMetrics]:
     It also adds one to the dashboard generation (``dashboards.cache``), so no
     page cached before this run is served after it commits.
     """
-    _mark_running()
     list(CohortMetrics.objects.select_for_update().filter(key=ALL_KEY).values_list("id"))
     frames = load_frames(cohort_id=cohort_id, sessions_by_cohort=True)
     cohorts = frames["cohorts"].set_index("id")
@@ -189,16 +188,12 @@ def _upsert(snapshots: list[CohortMetrics]) -> None:
     Otherwise ``bulk_create(update_conflicts=True)``: ``INSERT … ON CONFLICT DO UPDATE``
     of every row in batches (one statement for a handful of rows).
     """
-    from django.db import connection
-
     if connection.vendor != "postgresql" or len(snapshots) < COPY_UPSERT_MIN:
         update_fields = ["cohort", *COUNT_FIELDS, *HOUR_FIELDS, "rates", "fingerprint", "computed_at"]
         CohortMetrics.objects.bulk_create(
             snapshots, update_conflicts=True, unique_fields=["key"], update_fields=update_fields
         )
         return
-    import json
-
     table = CohortMetrics._meta.db_table
     columns = ["key", "cohort_id", *COUNT_FIELDS, *HOUR_FIELDS, "rates", "fingerprint", "computed_at"]
     compared = ["cohort_id", *COUNT_FIELDS, *HOUR_FIELDS, "rates", "fingerprint"]
@@ -223,14 +218,3 @@ def _upsert(snapshots: list[CohortMetrics]) -> None:
             [ALL_KEY],
         )
         cursor.execute("DROP TABLE metrics_upsert")
-
-
-def _mark_running() -> None:
-    """Note in the cache when this recompute started, for the dashboard's progress (``RUNNING_KEY``).
-
-    Best effort: a cache outage never stops the job.
-    """
-    try:
-        cache.set(RUNNING_KEY, timezone.now().isoformat(), timeout=3600)
-    except Exception:  # noqa: BLE001 - progress is a nicety; the snapshots are what matter
-        logger.warning("Could not note the recompute's start in the cache", exc_info=True)

@@ -1,7 +1,7 @@
 """The dashboard's pages: filters in the URL, standards and levels, trends, teams, coaching, recompute progress,
 benchmark editing; bad input; query counts that do not grow with the data.
 
-The academy is ``academy_world`` from ``tests/test_metrics_live.py`` (its docstring gives every
+The academy is ``academy_world`` from ``tests/dashboards/test_metrics_live.py`` (its docstring gives every
 hand-computed figure).
 """
 import datetime as dt
@@ -9,7 +9,6 @@ import re
 from decimal import Decimal
 
 import pytest
-from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -20,9 +19,9 @@ from dashboards.filters import parse_filters
 from dashboards.presentation import rate_view, verdict_text
 from outcomes import metrics
 from outcomes.filters import DashboardFilters
-from outcomes.models import CohortMetrics, NationalBenchmark
+from outcomes.models import CohortMetrics, MetricsRun, NationalBenchmark
 from tests import factories as f
-from tests.test_metrics_live import academy_world  # noqa: F401 (fixture)
+from tests.dashboards.test_metrics_live import academy_world  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -296,9 +295,9 @@ def test_recompute_shows_queued_then_done_with_the_computed_time(client_for, lea
 
 
 def test_a_running_recompute_says_so(client_for, lead, academy_world):
-    cache.set("outcomes:recompute:run:abc", "2026-11-29T10:00:00+00:00")
-    cache.set(metrics.RUNNING_KEY, "2026-11-29T10:00:05+00:00")
-    response = client_for(lead).get(reverse("outcomes:recompute_status", args=["abc"]))
+    run = MetricsRun.objects.create(queued_at=dt.datetime(2026, 11, 29, 10, 0, tzinfo=dt.timezone.utc),
+                                    started_at=dt.datetime(2026, 11, 29, 10, 0, 5, tzinfo=dt.timezone.utc))
+    response = client_for(lead).get(reverse("outcomes:recompute_status", args=[run.pk]))
     assert response.context["state"]["status"] == "running"
 
 

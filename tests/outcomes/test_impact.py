@@ -263,7 +263,7 @@ def test_the_demo_records_match_the_model_customer(db, lead):
 
 
 def test_the_dashboard_overview_shows_impact_totals_and_links_to_the_exports(client_for, head, teams):
-    from tests.test_exports import make_snapshot
+    from tests.dashboards.test_exports import make_snapshot
 
     make_snapshot(factories.CohortFactory())
     make_snapshot(None)

@@ -14,7 +14,7 @@ from dashboards.report_views import figure_table
 from outcomes.models import ImpactRecord
 from outcomes.stats import wilson_interval
 from tests import factories
-from tests.test_exports import cohort, make_snapshot  # noqa: F401  (the fixture is used by name)
+from tests.dashboards.test_exports import cohort, make_snapshot  # noqa: F401  (the fixture is used by name)
 
 REPORT = reverse("exports:board_report")
 

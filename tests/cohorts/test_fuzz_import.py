@@ -200,7 +200,7 @@ def test_any_excel_workbook_is_refused_previewed_or_imported_whole(lead):
     assert (outcomes["refused"] or outcomes["failed"]) and outcomes["blocked"] and outcomes["imported"], outcomes
 
 
-ILR = (Path(__file__).parent / "fixtures" / "ilr" / "ilr_standards.xml").read_bytes()
+ILR = (Path(__file__).parent.parent / "fixtures" / "ilr" / "ilr_standards.xml").read_bytes()
 ILR_TEXTS = [m.span(1) for m in re.finditer(rb">([^<>]+)<", ILR)]
 
 
