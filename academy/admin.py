@@ -3,7 +3,35 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 
+from .changes import queue_recompute, records_changed
 from .models import AuditEvent, Team, User
+
+
+class RecordsChangesAdmin:
+    """Admin mixin: a save or delete in the admin says what changed (``academy.changes``), as the services do.
+
+    ``recomputes_metrics``: the model counts in the metrics, so every cohort is recomputed
+    after the commit (admin edits are rare; a service knows the one cohort).
+    """
+
+    recomputes_metrics = False
+
+    def _records_changed(self) -> None:
+        records_changed()
+        if self.recomputes_metrics:
+            queue_recompute()
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        self._records_changed()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        self._records_changed()
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        self._records_changed()
 
 
 class UserCreationForm(AdminUserCreationForm):
@@ -19,7 +47,7 @@ class UserEditForm(UserChangeForm):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(RecordsChangesAdmin, DjangoUserAdmin):
     form = UserEditForm
     add_form = UserCreationForm
     ordering = ("email",)
@@ -42,7 +70,7 @@ class UserAdmin(DjangoUserAdmin):
 
 
 @admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):
+class TeamAdmin(RecordsChangesAdmin, admin.ModelAdmin):
     list_display = ("name", "directorate")
     search_fields = ("name", "directorate")
 

@@ -145,3 +145,26 @@ class AuditEvent(models.Model):
 
     def __str__(self):
         return f"{self.get_action_display()} by {self.user or 'anonymous'} at {self.at:%d/%m/%Y %H:%M}"
+
+
+class DashboardGeneration(models.Model):
+    """A counter that changes whenever what the dashboard shows may have changed (one row, id 1).
+
+    The metrics job (``outcomes.metrics.recompute_metrics``) adds one in the transaction
+    that writes the snapshots; the services that save or delete anything else a dashboard
+    page reads add one after the commit (``academy.changes.records_changed``). The cached
+    dashboard pages are keyed on ``number``, so a page is never served from a generation
+    older than the data it shows. The row is created by migration ``outcomes.0004`` (its
+    table keeps that app's name) and again on first use if it is missing.
+    """
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
+    number = models.BigIntegerField(default=0)
+    changed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "outcomes_dashboardgeneration"
+        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="one_dashboard_generation")]
+
+    def __str__(self) -> str:
+        return f"Dashboard generation {self.number}"

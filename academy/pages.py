@@ -6,7 +6,11 @@ build their lead's-workspace pages with them).
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -119,23 +123,29 @@ def is_filtered(request: HttpRequest) -> bool:
     return any(v for k, v in request.GET.items() if k != "page")
 
 
-def save_form(request: HttpRequest, form_class, *, instance=None, what: str):
+def save_form(request: HttpRequest, form_class, *, instance=None, what: str, changed: Callable[[Any], None]):
     """Bind ``form_class`` to the POST and save it; return ``(form, saved record or None)``.
 
     A new record (``instance`` None) is saved with ``form.save()``; an edit with
     ``academy.concurrency.save_if_current`` against the form's hidden ``version``, and a save that lost
     a race with someone else's comes back unsaved as ``stale_edit_form`` (``what``
     names the record in its message). GET and invalid POSTs return ``(form, None)``.
+    ``changed(record)`` is called after a save, in its transaction, to say what changed
+    (``academy.changes``: e.g. ``lambda cohort: cohorts_changed(cohort.pk)``).
     """
     form = form_class(request.POST or None, instance=instance)
     if request.method != "POST" or not form.is_valid():
         return form, None
-    if instance is None:
-        return form, form.save()
-    try:
-        return form, save_if_current(form.instance, expected_version=form.cleaned_data["version"] or 0)
-    except StaleEdit as stale:
-        return stale_edit_form(form_class, request, stale.current, what=what), None
+    with transaction.atomic():
+        if instance is None:
+            saved = form.save()
+        else:
+            try:
+                saved = save_if_current(form.instance, expected_version=form.cleaned_data["version"] or 0)
+            except StaleEdit as stale:
+                return stale_edit_form(form_class, request, stale.current, what=what), None
+        changed(saved)
+    return form, saved
 
 
 def form_page(

@@ -18,7 +18,7 @@ def once_per_transaction(name: str, factory: Callable[[], T]) -> T | None:
     transaction return the same object, so callers gather work on it (ids to recompute,
     a flag) and it is done once. An object whose callback is no longer pending (its
     transaction or savepoint rolled back, or it already ran) is replaced by a new one.
-    Used by ``outcomes.signals`` (the metrics job) and ``outcomes.generation``.
+    Used by ``academy.changes`` (the metrics job and the dashboard generation).
     """
     connection = transaction.get_connection()
     if not connection.in_atomic_block:

@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
 from academy.audit import record_learner_read
+from academy.changes import records_changed
 from academy.decorators import perm_required
 from academy.history import change_history
 from academy.pages import form_page, is_filtered, list_export_views, paginate, save_form
@@ -134,7 +135,7 @@ def learner_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @perm_required("academy.manage_academy")
 def learner_create(request: HttpRequest) -> HttpResponse:
     """Add a learner; on success go to their page to enrol them on a cohort."""
-    form, learner = save_form(request, LearnerForm, what="learner")
+    form, learner = save_form(request, LearnerForm, what="learner", changed=lambda _learner: records_changed())
     if learner:
         messages.success(request, f"{learner.full_name} was added. Now enrol them on a cohort.")
         return redirect(learner)
@@ -145,7 +146,8 @@ def learner_create(request: HttpRequest) -> HttpResponse:
 def learner_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """Edit a learner's details; a save that lost a race with another user's save is refused (nothing lost)."""
     learner = get_object_or_404(Learner.objects.with_team(), pk=pk)
-    form, saved = save_form(request, LearnerForm, instance=learner, what="learner")
+    form, saved = save_form(request, LearnerForm, instance=learner, what="learner",
+                            changed=lambda _learner: records_changed())
     if saved:
         messages.success(request, f"{learner.full_name}'s details were saved.")
         return redirect(learner)

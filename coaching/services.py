@@ -19,6 +19,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from academy.changes import cohorts_changed, records_changed
 from academy.concurrency import save_if_current
 from academy.dates import uk_date
 from coaching.models import CoachingSession, OffTheJobActivity, ProgressReview
@@ -78,7 +79,22 @@ def _change(record, *, by, expected_version: int, changes: dict, allowed: set[st
     for name, value in values.items():
         setattr(record, name, value)
     record._history_user = by
-    return save_if_current(record, expected_version=expected_version)
+    with transaction.atomic():
+        saved = save_if_current(record, expected_version=expected_version)
+        _changed(saved)
+    return saved
+
+
+def _changed(record) -> None:
+    """Say what saving or deleting ``record`` changed: a session's cohort metrics, else the dashboards' records.
+
+    Sessions count in the metrics (coaching hours); progress reviews and other
+    off-the-job training are read live by the dashboard pages (``academy.changes``).
+    """
+    if isinstance(record, CoachingSession):
+        cohorts_changed(record.enrolment.cohort_id)
+    else:
+        records_changed()
 
 
 def _remove(record, *, by, now, what: str) -> None:
@@ -87,6 +103,7 @@ def _remove(record, *, by, now, what: str) -> None:
         raise PermissionDenied(f"Only a lead can delete {what} more than 14 days after it was logged.")
     with transaction.atomic():
         record._history_user = by
+        _changed(record)
         record.delete()
 
 
@@ -205,7 +222,9 @@ def log_session(
         attendance=attendance, otj_hours=otj, topics=topics, notes=notes, next_session_date=next_session_date,
     )
     session._history_user = by
-    session.save()
+    with transaction.atomic():
+        session.save()
+        _changed(session)
     return session
 
 
@@ -289,7 +308,9 @@ def record_review(
         agreed_actions=agreed_actions, notes=notes, recorded_by=by,
     )
     review._history_user = by
-    review.save()
+    with transaction.atomic():
+        review.save()
+        _changed(review)
     return review
 
 
@@ -316,7 +337,9 @@ def log_otj_activity(
         description=description, recorded_by=by,
     )
     activity._history_user = by
-    activity.save()
+    with transaction.atomic():
+        activity.save()
+        _changed(activity)
     return activity
 
 

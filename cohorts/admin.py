@@ -2,18 +2,21 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from academy.admin import RecordsChangesAdmin
+
 from .models import AssessmentResult, Cohort, Enrolment, EnrolmentStatusChange, Standard
 
 
 @admin.register(Standard)
-class StandardAdmin(admin.ModelAdmin):
+class StandardAdmin(RecordsChangesAdmin, admin.ModelAdmin):
     list_display = ("reference", "title", "level", "typical_duration_months", "max_funding_gbp", "lars_code")
     list_filter = ("level", "route")
     search_fields = ("reference", "title")
 
 
 @admin.register(Cohort)
-class CohortAdmin(SimpleHistoryAdmin):
+class CohortAdmin(RecordsChangesAdmin, SimpleHistoryAdmin):
+    recomputes_metrics = True
     list_display = ("name", "standard", "provider", "start_date")
     list_filter = ("standard",)
     search_fields = ("name", "provider")
@@ -33,7 +36,8 @@ class StatusChangeInline(admin.TabularInline):
 
 
 @admin.register(Enrolment)
-class EnrolmentAdmin(SimpleHistoryAdmin):
+class EnrolmentAdmin(RecordsChangesAdmin, SimpleHistoryAdmin):
+    recomputes_metrics = True
     list_display = ("learner", "cohort", "coach", "status", "start_date", "planned_end_date")
     list_filter = ("status", "cohort", "coach")
     search_fields = ("learner__first_name", "learner__last_name", "learner__employee_number", "learner__uln")
@@ -43,7 +47,8 @@ class EnrolmentAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(AssessmentResult)
-class AssessmentResultAdmin(SimpleHistoryAdmin):
+class AssessmentResultAdmin(RecordsChangesAdmin, SimpleHistoryAdmin):
+    recomputes_metrics = True
     list_display = ("enrolment", "grade", "attempt", "date")
     list_filter = ("grade", "attempt")
     list_select_related = ("enrolment__learner", "enrolment__cohort")

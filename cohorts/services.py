@@ -7,10 +7,11 @@ The lifecycle (docs/rules.md, "Enrolment lifecycle"):
 
 Every function here is keyword-only, runs in one ``transaction.atomic`` block, locks the
 enrolment row with ``select_for_update`` (a no-op lock on SQLite, whose writes are
-serialised anyway), checks the transition, saves with ``save()`` (so simple-history and
-the metrics signals fire; never ``QuerySet.update``), raises the enrolment's ``version``
-(so an edit form read before the change is refused as stale) and writes one
-``EnrolmentStatusChange`` row: who, when, from, to and why.
+serialised anyway), checks the transition, saves with ``save()`` (so simple-history records it; never
+``QuerySet.update``), raises the enrolment's ``version`` (so an edit form read before the
+change is refused as stale), writes one ``EnrolmentStatusChange`` row (who, when, from,
+to and why) and says the cohort changed (``academy.changes.cohorts_changed``: its metrics
+are recomputed after the commit).
 
 A refused change raises ``TransitionError`` with a message for the user; ``field`` names
 the form field it is about (or ``None`` for the whole change).
@@ -45,6 +46,7 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from academy.changes import cohorts_changed
 from academy.dates import add_months
 
 from .models import AssessmentResult, Cohort, Enrolment, EnrolmentStatusChange
@@ -122,6 +124,7 @@ def _change(
     enrolment.status = to
     enrolment.version += 1
     enrolment.save(update_fields={*update_fields, "status", "version", "updated_at"})
+    cohorts_changed(enrolment.cohort_id)
     return EnrolmentStatusChange.objects.create(
         enrolment=enrolment,
         from_status=from_status,
@@ -253,6 +256,7 @@ def enrol_learner(
                 reason=f"Enrolled on {cohort.name}.",
                 changed_by=by,
             )
+            cohorts_changed(cohort.pk)
     except IntegrityError:  # another user enrolled the same learner at the same moment
         raise duplicate from None
     return enrolment

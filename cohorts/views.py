@@ -19,6 +19,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
+from academy.changes import cohorts_changed
 from academy.decorators import perm_required
 from academy.history import change_history
 from academy.pages import form_page, is_filtered, list_export_views, named_record_form_page, paginate, save_form
@@ -101,7 +102,7 @@ def cohort_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @perm_required("academy.manage_academy")
 def cohort_create(request: HttpRequest) -> HttpResponse:
     """Add a cohort."""
-    form, cohort = save_form(request, CohortForm, what="cohort")
+    form, cohort = save_form(request, CohortForm, what="cohort", changed=lambda c: cohorts_changed(c.pk))
     if cohort:
         messages.success(request, f"The cohort {cohort.name} was added. Now enrol learners on it.")
         return redirect("cohorts:detail", pk=cohort.pk)
@@ -112,7 +113,8 @@ def cohort_create(request: HttpRequest) -> HttpResponse:
 def cohort_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """Edit a cohort; a save that lost a race with another user's save is refused (nothing lost)."""
     cohort = get_object_or_404(Cohort.objects.with_standard(), pk=pk)
-    form, saved = save_form(request, CohortForm, instance=cohort, what="cohort")
+    form, saved = save_form(request, CohortForm, instance=cohort, what="cohort",
+                            changed=lambda c: cohorts_changed(c.pk))
     if saved:
         messages.success(request, f"The cohort {cohort.name} was saved.")
         return redirect("cohorts:detail", pk=cohort.pk)
@@ -270,7 +272,8 @@ def enrolment_create(request: HttpRequest) -> HttpResponse:
 def enrolment_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """Edit an enrolment's coach, dates and hours; a stale save is refused (nothing lost)."""
     enrolment = get_object_or_404(Enrolment.objects.select_related("learner", "cohort__standard"), pk=pk)
-    form, saved = save_form(request, EnrolmentEditForm, instance=enrolment, what="enrolment")
+    form, saved = save_form(request, EnrolmentEditForm, instance=enrolment, what="enrolment",
+                            changed=lambda e: cohorts_changed(e.cohort_id))
     if saved:
         messages.success(request, f"The enrolment of {enrolment.learner} on {enrolment.cohort} was saved.")
         return redirect("enrolments:detail", pk=enrolment.pk)

@@ -6,7 +6,7 @@ enrolment), tables and plotly charts. Without filters it is the same for every r
 it is rendered once per *generation* and kept in the cache (``CACHES["default"]``:
 Redis in production, process memory in the embedded setup).
 
-The generation (``outcomes.generation``) changes whenever what the pages show may have
+The generation (``academy.changes``) changes whenever what the pages show may have
 changed. A cached body is therefore never older than the generation it was rendered in, and it
 is read from the database on every request (one query), so any web process sees a change
 made by any other process or Celery worker at once, whatever the cache backend. Keys
@@ -28,7 +28,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
-from outcomes.generation import generation_key
+from academy.changes import generation_key
 
 from .filters import DashboardFilterForm
 

@@ -213,20 +213,8 @@ def coaching_hours_figure(rows: list[dict]) -> dict:
     One bar trace; ``y`` is ``coaching_hours ÷ enrolled`` rounded to 0.1 hours, 0 where no
     learner is enrolled.
     """
-    fig = _figure(layout=_layout(
-        "Coaching hours per learner by cohort",
-        xaxis={"title": {"text": "Cohort"}, "automargin": True, "type": "category"},
-        yaxis={"title": {"text": "Hours per enrolled learner"}, "rangemode": "tozero"},
-        showlegend=False,
-    ))
-    fig.add_trace(_trace("bar", 
-        name="Coaching hours per learner",
-        x=[row["label"] for row in rows],
-        y=[round(row["hours_per_learner"] or 0, 1) for row in rows],
-        marker={"color": HOURS_COLOUR},
-        hovertemplate="%{x}<br>%{y:.1f} hours per learner<extra></extra>",
-    ))
-    return _as_dict(fig)
+    return per_learner_figure(rows, title="Coaching hours per learner by cohort", axis="Cohort",
+                              y_title="Hours per enrolled learner")
 
 
 def dashboard_figures(rows: list[dict], measures: tuple[str, ...] | None = None) -> dict[str, dict]:
@@ -391,12 +379,13 @@ def teams_figure(rows: list[dict]) -> dict:
     return _as_dict(fig)
 
 
-def per_learner_figure(rows: list[dict], *, title: str, axis: str) -> dict:
-    """Return bars of coaching hours per enrolled learner for each row (cohorts or coaches)."""
+def per_learner_figure(rows: list[dict], *, title: str, axis: str,
+                       y_title: str = "Coaching hours per enrolled learner") -> dict:
+    """Return bars of coaching hours per enrolled learner for each row (cohorts or coaches); ``axis`` names the x axis."""
     fig = _figure(layout=_layout(
         title,
         xaxis={"title": {"text": axis}, "automargin": True, "type": "category"},
-        yaxis={"title": {"text": "Coaching hours per enrolled learner"}, "rangemode": "tozero"},
+        yaxis={"title": {"text": y_title}, "rangemode": "tozero"},
         showlegend=False,
     ))
     fig.add_trace(_trace("bar", 

@@ -24,11 +24,10 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from academy.audit import Action, record
-from academy.changes import queue_recompute
 from academy.decorators import perm_required
 from cohorts.models import Standard
 from outcomes import runs
-from outcomes.benchmarking import load_benchmarks
+from outcomes.benchmarking import load_benchmarks, save_benchmark
 from outcomes.forms import NartUploadForm, NationalBenchmarkForm, benchmark_form_for_edit
 from outcomes.models import CohortMetrics, NationalBenchmark
 from outcomes.nart_import import NartFileError, apply_narts, change_from_dict, change_to_dict, parse_narts
@@ -77,12 +76,6 @@ def _snapshots():
     return CohortMetrics.objects.select_related("cohort__standard").order_by(
         F("cohort__start_date").asc(nulls_first=True), "cohort__name", "key"
     )
-
-
-def _queue_recompute() -> bool:
-    """Queue the metrics job after the commit (``academy.changes.queue_recompute``); return True."""
-    queue_recompute()
-    return True
 
 
 def _page(request: HttpRequest, current: str) -> dict:
@@ -433,11 +426,8 @@ def benchmark_create(request: HttpRequest) -> HttpResponse:
     """Add a national benchmark, then queue a recompute so the dashboard compares with it."""
     form = NationalBenchmarkForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        benchmark = form.save()
-        queued = _queue_recompute()
-        text = f"Benchmark added: {benchmark}."
-        if queued:
-            text += " The dashboard is being recomputed to compare with it."
+        benchmark = save_benchmark(form.save(commit=False), by=request.user)
+        text = f"Benchmark added: {benchmark}. The dashboard is being recomputed to compare with it."
         messages.success(request, text)
         return redirect("outcomes:benchmark_list")
     return render(request, "outcomes/benchmark_form.html", {"form": form})
@@ -449,11 +439,8 @@ def benchmark_edit(request: HttpRequest, pk: int) -> HttpResponse:
     benchmark = get_object_or_404(NationalBenchmark.objects.select_related("standard"), pk=pk)
     form = benchmark_form_for_edit(benchmark, request.POST or None)
     if request.method == "POST" and form.is_valid():
-        saved = form.save()
-        queued = _queue_recompute()
-        text = f"Benchmark saved: {saved}."
-        if queued:
-            text += " The dashboard is being recomputed to compare with it."
+        saved = save_benchmark(form.save(commit=False), by=request.user)
+        text = f"Benchmark saved: {saved}. The dashboard is being recomputed to compare with it."
         messages.success(request, text)
         return redirect("outcomes:benchmark_list")
     history = list(benchmark.history.select_related("history_user").order_by("-history_date", "-history_id")[:20])
@@ -492,7 +479,6 @@ def benchmark_import_confirm(request: HttpRequest) -> HttpResponse:
         messages.error(request, "There is nothing to import. Upload the file again.")
         return redirect("outcomes:benchmark_import")
     result = apply_narts(changes=[change_from_dict(c) for c in pending["changes"]], filename=pending["filename"])
-    _queue_recompute()
     messages.success(
         request,
         f"Imported {pending['filename']}: {result['created']} benchmarks added, {result['updated']} updated, "

@@ -43,7 +43,6 @@ from django.apps import apps
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from academy.changes import metrics_paused
 from academy.models import User
 from cohorts.models import Standard
 from demo.seed.plan import FIRST_NAMES, LAST_NAMES
@@ -453,7 +452,7 @@ def generate_scale(*, learners: int, seed: int = DEFAULT_SEED, progress: Progres
     if User.objects.filter(email=LEAD_EMAIL).exists():
         raise ScaleDataExists(f"A synthetic academy is already in this database ({LEAD_EMAIL} exists).")
     now = timezone.now()
-    with transaction.atomic(), metrics_paused():
+    with transaction.atomic():
         report("planning", 0, 1)
         frames = build_frames(learners=learners, seed=seed, standards=_standards())
         total = sum(len(f) for f in frames.values())

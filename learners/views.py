@@ -10,6 +10,7 @@ from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
+from academy.changes import records_changed
 from academy.decorators import perm_required
 from academy.history import change_history
 from academy.models import Team
@@ -41,7 +42,7 @@ def team_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @perm_required("academy.manage_academy")
 def team_create(request: HttpRequest) -> HttpResponse:
     """Add a team."""
-    form, team = save_form(request, TeamForm, what="team")
+    form, team = save_form(request, TeamForm, what="team", changed=lambda _team: records_changed())
     if team:
         messages.success(request, f"The team {team.name} was added.")
         return redirect("teams:detail", pk=team.pk)
@@ -52,7 +53,7 @@ def team_create(request: HttpRequest) -> HttpResponse:
 def team_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """Edit a team's name or directorate; a stale save is refused."""
     team = get_object_or_404(Team, pk=pk)
-    form, saved = save_form(request, TeamForm, instance=team, what="team")
+    form, saved = save_form(request, TeamForm, instance=team, what="team", changed=lambda _team: records_changed())
     if saved:
         messages.success(request, f"The team {team.name} was saved.")
         return redirect("teams:detail", pk=team.pk)

@@ -2,11 +2,14 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from academy.admin import RecordsChangesAdmin
+
 from .models import CohortMetrics, ImpactRecord, NationalBenchmark
 
 
 @admin.register(NationalBenchmark)
-class NationalBenchmarkAdmin(SimpleHistoryAdmin):
+class NationalBenchmarkAdmin(RecordsChangesAdmin, SimpleHistoryAdmin):
+    recomputes_metrics = True
     list_display = ("measure", "scope", "standard", "level", "academic_year", "rate", "source")
     list_filter = ("measure", "scope", "academic_year")
     search_fields = ("source", "population")
@@ -24,7 +27,7 @@ class CohortMetricsAdmin(admin.ModelAdmin):
 
 
 @admin.register(ImpactRecord)
-class ImpactRecordAdmin(SimpleHistoryAdmin):
+class ImpactRecordAdmin(RecordsChangesAdmin, SimpleHistoryAdmin):
     list_display = ("title", "kind", "value", "team", "date")
     list_filter = ("kind",)
     filter_horizontal = ("learners",)

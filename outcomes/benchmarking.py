@@ -1,7 +1,10 @@
-"""Choose the national benchmark a cohort rate is compared with."""
+"""National benchmarks: choose the one a cohort rate is compared with; save one a lead enters."""
 from collections.abc import Iterable
 from functools import lru_cache
 
+from django.db import transaction
+
+from academy.changes import queue_recompute
 from academy.dates import parse_academic_year
 from outcomes.models import NationalBenchmark
 
@@ -68,3 +71,16 @@ def match_benchmark(
             if in_scope(candidate):
                 return candidate
     return None
+
+
+def save_benchmark(benchmark: NationalBenchmark, *, by) -> NationalBenchmark:
+    """Save a national benchmark a lead entered or changed (its history records ``by``); return it.
+
+    The caller has validated it (``outcomes.forms``). Every cohort is recomputed after the
+    commit, so the dashboard compares with the new figure (``academy.changes``).
+    """
+    with transaction.atomic():
+        benchmark._history_user = by
+        benchmark.save()
+        queue_recompute()
+    return benchmark

@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Max, Sum
 
+from academy.changes import records_changed
 from academy.models import Team
 from cohorts.models import Enrolment
 
@@ -88,6 +89,7 @@ def record_impact(*, by, title: str, kind: str, value: Decimal, evidence: str, d
             title=title, kind=kind, value=value, evidence=evidence, date=date, team=team, link=link, recorded_by=by
         )
         record.learners.set(list(learners))
+        records_changed()
     return record
 
 
@@ -107,6 +109,7 @@ def update_impact(*, record: ImpactRecord, by, learners: Iterable | None = None,
         record.save()
         if learners is not None:
             record.learners.set(list(learners))
+        records_changed()
     return record
 
 

@@ -214,28 +214,6 @@ class ImpactRecord(models.Model):
         return self.title
 
 
-class DashboardGeneration(models.Model):
-    """A counter that changes whenever what the dashboard shows may have changed (one row, id 1).
-
-    The metrics job (``outcomes.metrics.recompute_metrics``) adds one in the transaction
-    that writes the snapshots; saving a team, learner, user, standard, benchmark, impact
-    record, progress review or off-the-job activity adds one after the commit
-    (``outcomes.generation``). The cached dashboard pages are keyed on ``number``, so
-    a page is never served from a generation older than the data it shows. The row is
-    created by migration ``outcomes.0004`` and again on first use if it is missing.
-    """
-
-    id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
-    number = models.BigIntegerField(default=0)
-    changed_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="one_dashboard_generation")]
-
-    def __str__(self) -> str:
-        return f"Dashboard generation {self.number}"
-
-
 class MetricsRun(models.Model):
     """One recompute asked for from the dashboard: queued, started, finished (or failed), as a status row.
 

@@ -35,6 +35,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
 
+from academy.changes import queue_recompute
 from academy.dates import academic_year_label, parse_academic_year
 from cohorts.models import Standard
 from outcomes.models import NationalBenchmark
@@ -360,7 +361,7 @@ def apply_narts(*, changes: list[NartChange], filename: str = "") -> dict[str, i
     Each benchmark is matched on (measure, scope, year) again inside the transaction, so
     a benchmark added since the preview is updated rather than duplicated. Saves go
     through ``save()`` so each change is in the benchmark's history. A suppressed rate
-    is stored as ``None``, never 0.
+    is stored as ``None``, never 0. Every cohort is recomputed after the commit.
     """
     result = {"created": 0, "updated": 0, "unchanged": 0}
     note = f"Imported from {filename}." if filename else "Imported from a NARTs file."
@@ -400,4 +401,5 @@ def apply_narts(*, changes: list[NartChange], filename: str = "") -> dict[str, i
         benchmark.note = note
         benchmark.save()
         result["updated"] += 1
+    queue_recompute()  # after the commit: the dashboard compares with the new figures
     return result

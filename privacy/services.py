@@ -21,6 +21,7 @@ from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from academy.audit import Action, record
+from academy.changes import records_changed
 from academy.models import AuditEvent
 from coaching.models import CoachingSession, OffTheJobActivity, ProgressReview
 from cohorts.models import AssessmentResult, Enrolment, EnrolmentStatusChange
@@ -196,6 +197,7 @@ def anonymise_learner(*, learner: Learner, by=None, reason: str = "erasure") -> 
             "otj_activities_kept": len(activity_ids),
         },
     )
+    records_changed()  # no cached page may keep the learner's name
     learner.refresh_from_db()
     return learner
 

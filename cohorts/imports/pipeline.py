@@ -29,8 +29,9 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from academy.audit import record
-from academy.changes import metrics_paused, queue_recompute
+from academy.changes import queue_recompute
 from academy.models import AuditEvent
+from academy.pg_copy import copy_in
 from cohorts.models import AssessmentResult, Enrolment, EnrolmentStatusChange, ImportRun
 from learners.models import Learner
 
@@ -70,7 +71,7 @@ def apply_plan(*, plan: Plan, skip_rows=(), user=None, filename: str = "", run: 
     Raises ``ImportBlocked`` (writing nothing) when an error row is not skipped.
     Inserts and updates go in batches of ``BATCH_SIZE`` with their history rows; each
     status set by the import is recorded as an ``EnrolmentStatusChange`` by ``user``.
-    Metrics signals are paused and one recompute is queued after the commit. An
+    One recompute of every cohort is queued after the commit (nothing per row). An
     ``AuditEvent`` (action ``import``) records the counts. Database errors (e.g. a
     unique email taken by someone else since the check) roll everything back and
     propagate.
@@ -89,7 +90,7 @@ def apply_plan(*, plan: Plan, skip_rows=(), user=None, filename: str = "", run: 
     reason = f"Imported from {filename}" if filename else "Imported"
     now = timezone.now()
     today = timezone.localdate()
-    with metrics_paused(), transaction.atomic():
+    with transaction.atomic():
         used_cohorts = {id(e.enrolment.cohort) for row in rows for e in row.enrolments}
         for cohort in plan.new_cohorts.values():
             if id(cohort) in used_cohorts and cohort.pk is None:
@@ -157,14 +158,8 @@ def _next_keys(cursor, model, count: int) -> list[int]:
 
 def _copy_rows(cursor, model, rows) -> None:
     """``COPY`` ``rows`` (lists of values in ``model._meta.concrete_fields`` order) into ``model``'s table."""
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(f.column) for f in model._meta.concrete_fields)
-    statement = f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN"
-    with cursor.cursor.copy(statement) as copy:
-        for row in rows:
-            copy.write_row(row)
-    if connection.queries_logged:  # so query counts see it, as Django's cursor would log it
-        connection.queries_log.append({"sql": statement, "time": "0"})
+    copy_in(connection, cursor, table=model._meta.db_table, columns=[f.column for f in model._meta.concrete_fields],
+            rows=rows)
 
 
 def _copy_create(model, objs: list) -> None:

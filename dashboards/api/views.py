@@ -32,6 +32,7 @@ from .serializers import (
     ResultSerializer,
     ResultWithIdentitySerializer,
 )
+from .tokens import issue_token, revoke_token
 
 FILTER_PARAMETERS = [
     OpenApiParameter(
@@ -129,10 +130,9 @@ def token(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         action = request.POST.get("action")
         if action == "create":
-            Token.objects.filter(user=request.user).delete()
-            new_key = Token.objects.create(user=request.user).key
+            new_key = issue_token(user=request.user)
         elif action == "revoke":
-            deleted, _ = Token.objects.filter(user=request.user).delete()
+            deleted = revoke_token(user=request.user)
             messages.success(request, "Your API token was revoked." if deleted else "You had no API token.")
             return redirect("api:token")
     existing = Token.objects.filter(user=request.user).first()

@@ -39,7 +39,6 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from academy.changes import metrics_paused
 from academy.models import Team, User
 from coaching.models import CoachingSession
 from cohorts.models import AssessmentResult, Cohort, Enrolment, EnrolmentStatusChange, Standard
@@ -141,8 +140,8 @@ def seed_demo(*, password: str) -> DemoReport:
     """Replace the demo academy (see the module docstring) and return what was made.
 
     ``password`` is set on the five demo users. Atomic: on any error nothing changes.
-    Per-row metrics queuing is paused during the load (``academy.changes.metrics_paused``)
-    and ``outcomes.metrics.recompute_metrics()`` runs once after the commit. Sessions are written with ``bulk_create`` in batches of
+    Nothing is queued per row (the loader calls no change hooks); ``outcomes.metrics.recompute_metrics()``
+    runs once after the commit. Sessions are written with ``bulk_create`` in batches of
     ``SESSION_BATCH_SIZE``.
 
     Raises ``DemoStandardsMissing`` when ST0118 or ST0795 is not loaded and
@@ -151,7 +150,7 @@ def seed_demo(*, password: str) -> DemoReport:
     if not password:
         raise DemoError("Give a password for the demo users.")
     plan = _plan()
-    with metrics_paused(), transaction.atomic():
+    with transaction.atomic():
         standards = {s.reference: s for s in Standard.objects.filter(reference__in=REQUIRED_STANDARDS)}
         missing = sorted(set(REQUIRED_STANDARDS) - set(standards))
         if missing:

@@ -1,13 +1,13 @@
 """Reading the tables into DataFrames: one ``.values_list()`` query per table, explicit dtypes (the frames are described in ``outcomes.metrics``)."""
 import io
 import logging
-import time
 from typing import TYPE_CHECKING
 
 import pandas as pd
 from django.db import connection
 from django.db.models import Count, IntegerField, Q, Sum, Value
 
+from academy.pg_copy import copy_out_csv
 from coaching.models import CoachingSession, OffTheJobActivity
 from cohorts.models import AssessmentResult, Cohort, Enrolment
 
@@ -95,25 +95,6 @@ def _frame(rows, columns: dict[str, str]) -> pd.DataFrame:
     return df
 
 
-class logged_query:
-    """Record a statement run on the raw psycopg cursor (``COPY``) in Django's query log, as Django's cursor would.
-
-    So query counts (``CaptureQueriesContext``, the benchmark) include the ``COPY``s.
-    """
-
-    def __init__(self, connection, sql: str):
-        self.connection, self.sql = connection, sql
-
-    def __enter__(self):
-        self.start = time.monotonic()
-        return self
-
-    def __exit__(self, *exc):
-        if self.connection.queries_logged:
-            self.connection.queries_log.append({"sql": self.sql, "time": f"{time.monotonic() - self.start:.3f}"})
-        return False
-
-
 def _read_frame(queryset, columns: dict[str, str]) -> pd.DataFrame:
     """Return the rows of a ``values_list`` ``queryset`` as a DataFrame with ``columns``' dtypes (one query).
 
@@ -125,14 +106,10 @@ def _read_frame(queryset, columns: dict[str, str]) -> pd.DataFrame:
     if connection.vendor != "postgresql":
         return _frame(queryset, columns)
     sql, params = queryset.query.sql_with_params()
-    buffer = io.BytesIO()
-    with connection.cursor() as cursor, logged_query(connection, f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)"):
-        with cursor.cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", params) as copy:
-            for block in copy:
-                buffer.write(block)
-    if not buffer.tell():  # no rows: read_csv would refuse an empty file
+    data = copy_out_csv(connection, sql, params)
+    if not data:  # no rows: read_csv would refuse an empty file
         return _frame([], columns)
-    buffer.seek(0)
+    buffer = io.BytesIO(data)
     text_columns = {name: "str" for name, dtype in columns.items() if dtype == "str"}
     df = pd.read_csv(buffer, names=list(columns), header=None, dtype=text_columns, keep_default_na=False,
                      na_values={name: [""] for name in columns if name not in text_columns})

@@ -9,14 +9,15 @@ import pandas as pd
 from django.db import connection, transaction
 from django.utils import timezone
 
+from academy.changes import bump_generation
 from academy.dates import parse_academic_year
+from academy.pg_copy import copy_in
 from cohorts.models import Cohort
 from outcomes.benchmarking import load_benchmarks
-from outcomes.generation import bump_generation
 from outcomes.models import CohortMetrics
 
 from .counts import cohort_counts, snapshot_rates, totals
-from .frames import ALL_KEY, COUNT_FIELDS, HOUR_FIELDS, key_for, load_frames, logged_query
+from .frames import ALL_KEY, COUNT_FIELDS, HOUR_FIELDS, key_for, load_frames
 
 logger = logging.getLogger(__name__)
 
@@ -98,7 +99,7 @@ def recompute_metrics(*, cohort_id: int | None = None) -> list[CohortMetrics]:
     on ``key`` for a few rows; on PostgreSQL at scale ``COPY`` and one ``INSERT … ON
     CONFLICT DO UPDATE`` that skips unchanged rows), one delete and one read-back of the
     ids and ``computed_at`` (the returned snapshots do not have their cohort loaded).
-    It also adds one to the dashboard generation (``dashboards.cache``), so no
+    It also adds one to the dashboard generation (``academy.changes``), so no
     page cached before this run is served after it commits.
     """
     list(CohortMetrics.objects.select_for_update().filter(key=ALL_KEY).values_list("id"))
@@ -202,14 +203,11 @@ def _upsert(snapshots: list[CohortMetrics]) -> None:
     # input; the only value (ALL_KEY) is passed as a parameter.
     with connection.cursor() as cursor:
         cursor.execute(f"CREATE TEMPORARY TABLE metrics_upsert AS SELECT {names} FROM {table} WITH NO DATA")  # nosec B608
-        with logged_query(connection, f"COPY metrics_upsert ({names}) FROM STDIN"), cursor.cursor.copy(
-            f"COPY metrics_upsert ({names}) FROM STDIN"
-        ) as copy:
-            for s in snapshots:
-                copy.write_row(
-                    (s.key, s.cohort_id, *(getattr(s, n) for n in (*COUNT_FIELDS, *HOUR_FIELDS)),
-                     json.dumps(s.rates), s.fingerprint, s.computed_at)
-                )
+        copy_in(connection, cursor, table="metrics_upsert", columns=columns, rows=(
+            (s.key, s.cohort_id, *(getattr(s, n) for n in (*COUNT_FIELDS, *HOUR_FIELDS)),
+             json.dumps(s.rates), s.fingerprint, s.computed_at)
+            for s in snapshots
+        ))
         cursor.execute(
             f"INSERT INTO {table} ({names}) SELECT {names} FROM metrics_upsert "  # nosec B608
             f"ON CONFLICT (key) DO UPDATE SET {', '.join(f'{c} = EXCLUDED.{c}' for c in columns[1:])} "

@@ -10,9 +10,9 @@ from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from academy.changes import metrics_paused
+from academy import changes as dashboard_generation
+from academy.changes import records_changed
 from academy.models import Team
-from outcomes import generation as dashboard_generation
 from outcomes.metrics import recompute_metrics
 from tests import factories
 
@@ -100,8 +100,11 @@ def test_the_metrics_job_moves_the_generation_on_so_new_figures_show(client_for,
 
 @pytest.mark.django_db(transaction=True)
 def test_saving_a_team_moves_the_generation_on_once_after_the_commit(client_for):
-    """Real commits: two teams in one transaction bump once; a rolled-back transaction bumps nothing."""
-    head = factories.HeadOfDataFactory()
+    """Real commits: two saves in one transaction bump once; a rolled-back transaction bumps nothing.
+
+    Services say what they changed (``academy.changes.records_changed``), as the team pages do.
+    """
+    head, lead = factories.HeadOfDataFactory(), factories.LeadFactory()
     _academy()
     client = client_for(head)
     assert "Procurement" not in client.get(TEAMS).content.decode()
@@ -109,16 +112,24 @@ def test_saving_a_team_moves_the_generation_on_once_after_the_commit(client_for)
 
     with pytest.raises(RuntimeError), transaction.atomic():
         Team.objects.create(name="Never saved")
+        records_changed()
         raise RuntimeError("roll back")
     assert dashboard_generation.current_generation() == generation
     with transaction.atomic():
         Team.objects.create(name="Procurement")
+        records_changed()
         Team.objects.create(name="Legal")
+        records_changed()
         assert dashboard_generation.current_generation() == generation  # nothing before the commit
 
     assert dashboard_generation.current_generation() == generation + 1
     page = client.get(TEAMS).content.decode()
     assert "Procurement" in page and "Legal" in page and "Never saved" not in page
+
+    # The team page's own save, committed, moves it on once more.
+    response = client_for(lead).post(reverse("teams:create"), {"name": "Customer insight"})
+    assert response.status_code == 302 and Team.objects.filter(name="Customer insight").exists()
+    assert dashboard_generation.current_generation() == generation + 2
 
 
 def test_signing_in_and_bulk_loads_do_not_move_the_generation_on(client, head, django_capture_on_commit_callbacks):
@@ -127,8 +138,7 @@ def test_signing_in_and_bulk_loads_do_not_move_the_generation_on(client, head, d
     head.save()
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         assert client.login(email=head.email, password="a long enough password 1")  # saves last_login only
-        with metrics_paused():
-            Team.objects.create(name="Loaded in bulk")
+        Team.objects.create(name="Loaded in bulk")  # a bulk loader says nothing per row
     assert callbacks == []
     assert dashboard_generation.current_generation() == generation
 
@@ -253,7 +263,7 @@ def test_a_database_with_the_same_generation_number_from_another_bump_reads_no_c
     """As after restoring a backup: the number is reused but the time of its bump differs."""
     import datetime as dt
 
-    from outcomes.models import DashboardGeneration
+    from academy.models import DashboardGeneration
 
     _academy()
     client = client_for(head)

@@ -8,8 +8,10 @@ from django.core.management import call_command
 from django.db import connection, transaction
 from django.forms.models import model_to_dict
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
-from academy.changes import metrics_paused, queue_recompute
+from academy.changes import cohorts_changed, queue_recompute
+from cohorts import services as cohort_services
 from cohorts.models import Enrolment
 from outcomes import metrics as metrics_module
 from outcomes.benchmarking import load_benchmarks, match_benchmark
@@ -345,9 +347,8 @@ def test_one_cohort_recompute_gives_the_same_all_row_as_a_full_one():
     make_enrolment(second)
     recompute_metrics()
     full = snapshot_dict(CohortMetrics.objects.get(key="all"))
-    with metrics_paused():
-        enrolment = make_enrolment(second, status="completed", actual_end_date=dt.date(2025, 6, 30))
-        f.AssessmentResultFactory(enrolment=enrolment, grade="distinction", date=dt.date(2025, 6, 1))
+    enrolment = make_enrolment(second, status="completed", actual_end_date=dt.date(2025, 6, 30))
+    f.AssessmentResultFactory(enrolment=enrolment, grade="distinction", date=dt.date(2025, 6, 1))
     rows = recompute_metrics(cohort_id=second.pk)
     assert [r.key for r in rows] == ["all", f"cohort:{second.pk}"]
     partial = snapshot_dict(CohortMetrics.objects.get(key="all"))
@@ -366,12 +367,11 @@ def test_the_job_query_count_does_not_grow_with_cohorts(django_assert_max_num_qu
     """
 
     def job_queries(n_cohorts: int) -> int:
-        with metrics_paused():
-            for _ in range(n_cohorts - CohortMetrics.objects.exclude(key="all").count()):
-                enrolment = make_enrolment(f.CohortFactory(), status="completed", actual_end_date=PLANNED_END)
-                f.AssessmentResultFactory(enrolment=enrolment, grade="merit", date=dt.date(2025, 6, 1))
-                f.CoachingSessionFactory(enrolment=enrolment)
-            benchmark(M.ACHIEVEMENT_RATE, f"{2000 + n_cohorts}/{(1 + n_cohorts) % 100:02d}", "0.6000")
+        for _ in range(n_cohorts - CohortMetrics.objects.exclude(key="all").count()):
+            enrolment = make_enrolment(f.CohortFactory(), status="completed", actual_end_date=PLANNED_END)
+            f.AssessmentResultFactory(enrolment=enrolment, grade="merit", date=dt.date(2025, 6, 1))
+            f.CoachingSessionFactory(enrolment=enrolment)
+        benchmark(M.ACHIEVEMENT_RATE, f"{2000 + n_cohorts}/{(1 + n_cohorts) % 100:02d}", "0.6000")
         with CaptureQueriesContext(connection) as queries:
             rows = recompute_metrics()
         assert len(rows) == n_cohorts + 1
@@ -383,7 +383,7 @@ def test_the_job_query_count_does_not_grow_with_cohorts(django_assert_max_num_qu
         recompute_metrics()
 
 
-# --- Signals, task and command ------------------------------------------------------------
+# --- What queues the job, the task and the command -------------------------------------------
 
 
 @pytest.fixture
@@ -394,57 +394,57 @@ def service_calls(monkeypatch):
     return calls
 
 
-def test_the_signal_queues_one_recompute_per_cohort_per_transaction(
-    django_capture_on_commit_callbacks, service_calls
+def test_services_queue_one_recompute_per_cohort_per_transaction(
+    django_capture_on_commit_callbacks, service_calls, lead
 ):
-    with metrics_paused():
-        first, second = f.CohortFactory(), f.CohortFactory()
-        enrolments = [make_enrolment(first) for _ in range(3)]
-        other = make_enrolment(second, status=Enrolment.Status.END_POINT_ASSESSMENT)
+    """Status changes, results and sessions each say their cohort changed; the job is queued once per cohort."""
+    first, second = f.CohortFactory(), f.CohortFactory()
+    enrolments = [make_enrolment(first) for _ in range(3)]
+    other = make_enrolment(second, status=Enrolment.Status.END_POINT_ASSESSMENT)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         with transaction.atomic():
             for enrolment in enrolments:
                 for _ in range(5):
-                    f.CoachingSessionFactory(enrolment=enrolment)
-                enrolment.status = Enrolment.Status.GATEWAY
-                enrolment.save()
-            uncached = Enrolment.objects.get(pk=other.pk)  # the result's enrolment is resolved at commit
-            f.AssessmentResultFactory(enrolment=uncached, grade="pass")
+                    cohorts_changed(enrolment.cohort_id)  # as coaching.services.log_session does
+                cohort_services.move_to_gateway(enrolment=enrolment, on=dt.date.today(), by=lead)
+            cohort_services.record_result(enrolment=other, grade="pass", on=dt.date.today(), by=lead)
     assert sorted(service_calls) == sorted([first.pk, second.pk])
     assert len(callbacks) == 3  # one flush for the transaction, then one queue per cohort
 
 
-def test_moving_an_enrolment_recomputes_both_cohorts(django_capture_on_commit_callbacks, service_calls):
-    with metrics_paused():
-        first, second = f.CohortFactory(), f.CohortFactory()
-        enrolment = make_enrolment(first)
-    enrolment = Enrolment.objects.get(pk=enrolment.pk)
+def test_an_enrolment_edit_recomputes_its_cohort(client_for, lead, django_capture_on_commit_callbacks, service_calls):
+    enrolment = make_enrolment(f.CohortFactory())
+    data = {"coach": "", "start_date": enrolment.start_date.strftime("%d/%m/%Y"),
+            "planned_end_date": enrolment.planned_end_date.strftime("%d/%m/%Y"),
+            "planned_otj_hours": "450", "contracted_hours_per_week": "37",
+            "prior_learning_reduction_hours": "0", "version": enrolment.version}
     with django_capture_on_commit_callbacks(execute=True):
-        enrolment.cohort = second
-        enrolment.save()
-    assert sorted(service_calls) == sorted([first.pk, second.pk])
+        client_for(lead).post(reverse("enrolments:edit", args=[enrolment.pk]), data)
+    enrolment.refresh_from_db()
+    assert enrolment.planned_otj_hours == 450
+    assert service_calls == [enrolment.cohort_id]
 
 
 def test_a_rolled_back_change_queues_nothing(django_capture_on_commit_callbacks, service_calls):
-    with metrics_paused():
-        enrolment = make_enrolment(f.CohortFactory())
+    enrolment = make_enrolment(f.CohortFactory())
     with django_capture_on_commit_callbacks(execute=True):
         try:
             with transaction.atomic():
                 f.CoachingSessionFactory(enrolment=enrolment)
+                cohorts_changed(enrolment.cohort_id)
                 raise RuntimeError("roll back")
         except RuntimeError:
             pass
     assert service_calls == []
     with django_capture_on_commit_callbacks(execute=True):
-        f.CoachingSessionFactory(enrolment=enrolment)  # a later change still queues
+        cohorts_changed(enrolment.cohort_id)  # a later change still queues
     assert service_calls == [enrolment.cohort_id]
 
 
-def test_paused_metrics_queue_nothing(django_capture_on_commit_callbacks, service_calls):
+def test_rows_written_without_a_service_queue_nothing(django_capture_on_commit_callbacks, service_calls):
+    """Bulk loaders (imports, the demo) write rows and queue one recompute themselves, nothing per row."""
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with metrics_paused():
-            f.CoachingSessionFactory()
+        f.CoachingSessionFactory()
     assert callbacks == []
     assert service_calls == []
 
@@ -466,11 +466,12 @@ def test_the_task_calls_the_service():
 
 @pytest.mark.django_db(transaction=True)
 def test_a_committed_change_updates_the_snapshot():
-    """End to end with real commits: signal → on_commit → eager Celery task → service."""
+    """End to end with real commits: a service's change → on_commit → eager Celery task → service."""
     with transaction.atomic():
         cohort = f.CohortFactory()
         enrolment = make_enrolment(cohort, status="completed", actual_end_date=dt.date(2025, 6, 30))
         f.AssessmentResultFactory(enrolment=enrolment, grade="distinction", date=dt.date(2025, 6, 1))
+        cohorts_changed(cohort.pk)
     row = CohortMetrics.objects.get(key=f"cohort:{cohort.pk}")
     assert (row.enrolled, row.distinction, row.achievers) == (1, 1, 1)
     assert CohortMetrics.objects.get(key="all").distinction == 1

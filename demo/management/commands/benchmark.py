@@ -36,6 +36,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import Resolver404, resolve
 
+from academy.changes import bump_generation
 from academy.models import User
 from cohorts.models import Enrolment
 from demo.bench import figures, loadgen
@@ -43,7 +44,6 @@ from demo.bench.pages import BARE, PAGES
 from demo.management.commands.generate_scale import ProgressBar
 from demo.scale import HEAD_EMAIL, LEAD_EMAIL, generate_scale
 from learners.models import Learner
-from outcomes.generation import bump_generation
 
 SMALL_DEFAULT = 1_000
 TARGETS = {

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from academy.changes import records_changed
 from cohorts.reference import LoadReport, ReferenceDataError, load_standards
 from outcomes.reference import load_benchmarks
 
@@ -39,6 +40,7 @@ class Command(BaseCommand):
                     load_standards(path_ifa=data_dir / IFA_FILE, path_supplementary=data_dir / SUPPLEMENTARY_FILE),
                     load_benchmarks(path_narts_headlines=data_dir / NARTS_FILE, path_ofqual=data_dir / OFQUAL_FILE),
                 ]
+                records_changed()  # the dashboards read standards and benchmarks
         except ReferenceDataError as exc:
             raise CommandError(f"{exc}. Nothing was loaded.") from None
         for report in reports:

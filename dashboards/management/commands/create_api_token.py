@@ -1,8 +1,8 @@
 """Create (or replace) a user's API token and print it: ``manage.py create_api_token EMAIL``."""
 from django.core.management.base import BaseCommand, CommandError
-from rest_framework.authtoken.models import Token
 
 from academy.models import User
+from dashboards.api.tokens import issue_token
 
 
 class Command(BaseCommand):
@@ -18,6 +18,4 @@ class Command(BaseCommand):
             raise CommandError(f"No user has the email address {email}.")
         if not user.has_perm("academy.use_api"):
             raise CommandError(f"{email} may not use the API: only apprenticeship leads and heads of data may.")
-        Token.objects.filter(user=user).delete()
-        token = Token.objects.create(user=user)
-        self.stdout.write(token.key)
+        self.stdout.write(issue_token(user=user))
