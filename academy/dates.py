@@ -12,6 +12,11 @@ def uk_date(day: dt.date) -> str:
     return f"{day.day} {day:%B %Y}"
 
 
+def uk_short_date(day: dt.date) -> str:
+    """Return ``day`` as a UK date as typed: "29/11/2026"."""
+    return f"{day:%d/%m/%Y}"
+
+
 def add_months(day: dt.date, months: int) -> dt.date:
     """Return ``day`` moved by ``months`` calendar months, clamped to the month's last day."""
     index = day.month - 1 + months

@@ -8,6 +8,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from academy.dates import uk_short_date
+
 
 class CoachingSession(models.Model):
     """A one-to-one between a coach and a learner on one enrolment.
@@ -63,7 +65,7 @@ class CoachingSession(models.Model):
         indexes = [models.Index(fields=["enrolment", "date"])]
 
     def __str__(self):
-        return f"{self.enrolment.learner} with {self.coach} on {self.date:%d/%m/%Y}"
+        return f"{self.enrolment.learner} with {self.coach} on {uk_short_date(self.date)}"
 
 
 class ProgressReview(models.Model):
@@ -105,7 +107,7 @@ class ProgressReview(models.Model):
         ]
 
     def __str__(self):
-        return f"Progress review of {self.enrolment} on {self.date:%d/%m/%Y}"
+        return f"Progress review of {self.enrolment} on {uk_short_date(self.date)}"
 
 
 class OffTheJobActivity(models.Model):
@@ -149,7 +151,7 @@ class OffTheJobActivity(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_category_display()}, {self.hours} h on {self.date:%d/%m/%Y}"
+        return f"{self.get_category_display()}, {self.hours} h on {uk_short_date(self.date)}"
 
 
 class ReminderLog(models.Model):
@@ -174,4 +176,4 @@ class ReminderLog(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.kind} reminder to {self.coach} on {self.date:%d/%m/%Y}"
+        return f"{self.kind} reminder to {self.coach} on {uk_short_date(self.date)}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django import forms
 
+from academy.dates import uk_date
 from academy.forms import NamedLookupField
 from academy.models import Team, User
 from cohorts.funding_rules import check_enrolment_plan
@@ -50,7 +51,7 @@ class CohortChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj):
         months = obj.standard.typical_duration_months
         duration = f"; typical duration {months} months" if months else ""
-        return f"{obj.name} (starts {obj.start_date:%-d %B %Y}{duration})"
+        return f"{obj.name} (starts {uk_date(obj.start_date)}{duration})"
 
 
 def add_funding_rule_errors(form: forms.Form, *, standard, start_date, planned_end_date) -> None:

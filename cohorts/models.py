@@ -6,6 +6,7 @@ from django.db import models
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
+from academy.dates import uk_short_date
 from academy.validators import validate_standard_reference, validate_ukprn
 
 
@@ -293,7 +294,8 @@ class EnrolmentStatusChange(models.Model):
         ordering = ["enrolment", "changed_at", "id"]
 
     def __str__(self):
-        return f"{self.enrolment}: {self.from_status or 'new'} → {self.to_status} on {self.effective_date:%d/%m/%Y}"
+        change = f"{self.from_status or 'new'} → {self.to_status}"
+        return f"{self.enrolment}: {change} on {uk_short_date(self.effective_date)}"
 
 
 class ImportRun(models.Model):

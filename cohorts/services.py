@@ -47,7 +47,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from academy.changes import cohorts_changed
-from academy.dates import add_months
+from academy.dates import add_months, uk_date
 
 from .models import AssessmentResult, Cohort, Enrolment, EnrolmentStatusChange
 
@@ -105,13 +105,13 @@ def _check_date(enrolment: Enrolment, on: dt.date | None, *, field: str = "on", 
         raise TransitionError(f"{label} cannot be in the future.", field=field)
     if on < enrolment.start_date:
         raise TransitionError(
-            f"{label} cannot be before the enrolment started on {enrolment.start_date:%-d %B %Y}.", field=field
+            f"{label} cannot be before the enrolment started on {uk_date(enrolment.start_date)}.", field=field
         )
     last = _last_change(enrolment)
     if last is not None and on < last.effective_date:
         raise TransitionError(
             f"{label} cannot be before the last recorded change ({last.get_to_status_display().lower()} "
-            f"on {last.effective_date:%-d %B %Y}).",
+            f"on {uk_date(last.effective_date)}).",
             field=field,
         )
 
@@ -311,7 +311,7 @@ def end_break(
             raise TransitionError("Enter the date the learner returned.", field="on")
         if started is not None and on <= started:
             raise TransitionError(
-                f"The return date must be after the break started on {started:%-d %B %Y}.", field="on"
+                f"The return date must be after the break started on {uk_date(started)}.", field="on"
             )
         _check_date(enrolment, on, label="The return date")
         length = on - (started or on)
@@ -319,7 +319,7 @@ def end_break(
         enrolment.planned_end_date = old_end + length
         note = (
             f"Returned after a break of {length.days} day{'s' if length.days != 1 else ''}; "
-            f"planned end date moved from {old_end:%-d %B %Y} to {enrolment.planned_end_date:%-d %B %Y}."
+            f"planned end date moved from {uk_date(old_end)} to {uk_date(enrolment.planned_end_date)}."
         )
         if reason.strip():
             note = f"{reason.strip()} {note}"
@@ -402,7 +402,7 @@ def record_result(
             raise TransitionError("The assessment date cannot be before the enrolment started.", field="on")
         if results and on < results[-1].date:
             raise TransitionError(
-                f"The assessment date cannot be before attempt {results[-1].attempt} on {results[-1].date:%-d %B %Y}.",
+                f"The assessment date cannot be before attempt {results[-1].attempt} on {uk_date(results[-1].date)}.",
                 field="on",
             )
         result = AssessmentResult.objects.create(enrolment=enrolment, grade=grade, date=on, attempt=next_attempt)
@@ -441,7 +441,7 @@ def complete(
         _check_date(enrolment, on, label="The completion date")
         if on < results[-1].date:
             raise TransitionError(
-                f"The completion date cannot be before the last result on {results[-1].date:%-d %B %Y}.", field="on"
+                f"The completion date cannot be before the last result on {uk_date(results[-1].date)}.", field="on"
             )
         if actual_end_date is None:
             gateway = (

@@ -20,6 +20,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
 from academy.changes import cohorts_changed
+from academy.dates import uk_date
 from academy.decorators import perm_required
 from academy.history import change_history
 from academy.pages import form_page, is_filtered, list_export_views, named_record_form_page, paginate, save_form
@@ -248,8 +249,8 @@ def enrolment_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(
                 request,
-                f"{enrolment.learner} was enrolled on {enrolment.cohort}, starting {enrolment.start_date:%-d %B %Y} "
-                f"with a planned end date of {enrolment.planned_end_date:%-d %B %Y}.",
+                f"{enrolment.learner} was enrolled on {enrolment.cohort}, starting {uk_date(enrolment.start_date)} "
+                f"with a planned end date of {uk_date(enrolment.planned_end_date)}.",
             )
             return redirect("enrolments:detail", pk=enrolment.pk)
     if learner:
@@ -307,17 +308,13 @@ class Transition:
     intro: str = ""
 
 
-def _day(value) -> str:
-    return f"{value:%-d %B %Y}"
-
-
 TRANSITIONS = {
     "start_break": Transition(
         StartBreakForm,
         services.start_break,
         "Start a break in learning",
         "Record the break",
-        lambda e, r: f"{e.learner} is on a break in learning from {_day(e.status_changes.last().effective_date)}.",
+        lambda e, r: f"{e.learner} is on a break in learning from {uk_date(e.status_changes.last().effective_date)}.",
         intro="A break in learning is agreed with the employer and the apprentice intends to return. "
         "It cannot be recorded after gateway.",
     ),
@@ -328,7 +325,7 @@ TRANSITIONS = {
         "Record the return",
         lambda e, r: (
             f"{e.learner} is back in learning. The planned end date moved by {e.break_length_days} "
-            f"day{'s' if e.break_length_days != 1 else ''} to {_day(e.planned_end_date)}."
+            f"day{'s' if e.break_length_days != 1 else ''} to {uk_date(e.planned_end_date)}."
         ),
         intro="The planned end date moves later by the length of the break.",
     ),

@@ -43,6 +43,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from academy.dates import uk_short_date
 from academy.models import Team
 from cohorts.models import AssessmentResult, Cohort, Enrolment, Standard
 from learners.models import Learner
@@ -406,7 +407,7 @@ def _status(row, where, delivery, dates, today) -> tuple[str, str]:
         row.error(f"{where}, LearnActEndDate", f"LearnActEndDate is missing: CompStatus {comp} needs the date "
                   "learning ended.")
     if comp in ("2", "3", "6") and end is not None and end > today:
-        row.error(f"{where}, LearnActEndDate", f"LearnActEndDate {end:%d/%m/%Y} is in the future: learning "
+        row.error(f"{where}, LearnActEndDate", f"LearnActEndDate {uk_short_date(end)} is in the future: learning "
                   "cannot have ended after today.")
     return status, reason
 
@@ -429,7 +430,7 @@ def _grade(row, where, delivery, dates, today, status):
         return None, None
     if when > today:
         name = "AchDate" if dates["AchDate"] else "LearnActEndDate"
-        row.error(f"{where}, {name}", f"{name} {when:%d/%m/%Y} is in the future: a completed result cannot be "
+        row.error(f"{where}, {name}", f"{name} {uk_short_date(when)} is in the future: a completed result cannot be "
                   "dated after today.")
         return None, None
     return GRADES[code], when
@@ -443,13 +444,13 @@ def _plan_result(row, where, item, grade, when) -> None:
         item.result, item.result_action = result, UNCHANGED
         if (result.grade, result.date) != (grade, when):
             item.changes.append("EPA result: " + describe_change("grade", result.get_grade_display(),
-                                                                  GRADES_LABEL[grade]) + f" on {when:%d/%m/%Y}")
+                                                                  GRADES_LABEL[grade]) + f" on {uk_short_date(when)}")
             result.grade, result.date = grade, when
             item.result_action = CHANGED
     else:
         item.result = AssessmentResult(enrolment=enrolment, grade=grade, date=when, attempt=1)
         item.result_action = NEW
-        item.changes.append(f"New EPA result: {GRADES_LABEL[grade]} on {when:%d/%m/%Y}")
+        item.changes.append(f"New EPA result: {GRADES_LABEL[grade]} on {uk_short_date(when)}")
     for name, message in validation_problems(item.result, labels=LABELS, exclude=["enrolment"]):
         row.error(f"{where}, {name}", message)
     if enrolment.status == Enrolment.Status.WITHDRAWN:

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from academy.dates import uk_short_date
 from academy.models import Team, User
 from cohorts.models import Cohort, Enrolment, Standard
 from learners.models import Learner
@@ -332,10 +333,10 @@ def _plan_enrolment(context, plan, row, text, learner, enrolments) -> None:
                 cohort = found[0]
             elif not found:
                 plan.error("column Cohort start date", f"There is no {reference} cohort starting "
-                           f"{start:%d/%m/%Y}. Add the cohort first, or give its name in a Cohort column.")
+                           f"{uk_short_date(start)}. Add the cohort first, or give its name in a Cohort column.")
             else:
                 plan.error("column Cohort start date", f"{len(found)} {reference} cohorts start "
-                           f"{start:%d/%m/%Y}: give the cohort's name in a Cohort column.")
+                           f"{uk_short_date(start)}: give the cohort's name in a Cohort column.")
     else:
         plan.error("column Cohort", "Enter the cohort (or the standard reference and cohort start date) for "
                    "the enrolment, or leave all enrolment columns blank.")

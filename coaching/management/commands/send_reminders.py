@@ -3,6 +3,7 @@ import datetime as dt
 
 from django.core.management.base import BaseCommand, CommandError
 
+from academy.dates import uk_short_date
 from coaching.reminders import send_reminders
 
 
@@ -28,7 +29,7 @@ class Command(BaseCommand):
                 raise CommandError(f"--date: '{options['date']}' is not a date like 29/11/2026.")
         run = send_reminders(today=today)
         self.stdout.write(
-            f"Reminders for {run.date:%d/%m/%Y}: {len(run.sent)} sent, "
+            f"Reminders for {uk_short_date(run.date)}: {len(run.sent)} sent, "
             f"{len(run.already_sent)} already sent today, {len(run.failed)} failed."
         )
         if run.failed:

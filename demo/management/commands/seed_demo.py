@@ -4,6 +4,7 @@ import os
 from django.core.management import call_command, get_commands
 from django.core.management.base import BaseCommand, CommandError
 
+from academy.dates import uk_date
 from cohorts.models import Standard
 from demo.seed import DEMO_TODAY, REQUIRED_STANDARDS, DemoError, seed_demo
 
@@ -39,7 +40,7 @@ class Command(BaseCommand):
         by_status = ", ".join(f"{count} {status}" for status, count in sorted(report.enrolments_by_status.items()))
         share = f"{report.first_attempt_distinction_merit}/{report.first_attempt_results}"
         lines = [
-            f"Demo academy seeded (the demo's today is {DEMO_TODAY:%-d %B %Y}).",
+            f"Demo academy seeded (the demo's today is {uk_date(DEMO_TODAY)}).",
             f"  users: {report.users}",
             f"  teams: {report.teams}",
             f"  learners: {report.learners}",

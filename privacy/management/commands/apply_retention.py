@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from academy.dates import uk_date
 from privacy.services import apply_retention, retention_cutoff
 
 
@@ -35,9 +36,9 @@ class Command(BaseCommand):
         verb = "Would anonymise" if dry_run else "Anonymised"
         self.stdout.write(
             f"{verb} {len(candidates)} learner(s) whose last enrolment ended on or before "
-            f"{cutoff:%-d %B %Y} ({years} years before {today:%-d %B %Y})."
+            f"{uk_date(cutoff)} ({years} years before {uk_date(today)})."
         )
         for candidate in candidates:
-            self.stdout.write(f"  learner {candidate.learner_id}: last enrolment ended {candidate.last_end_date:%-d %B %Y}")
+            self.stdout.write(f"  learner {candidate.learner_id}: last enrolment ended {uk_date(candidate.last_end_date)}")
         if dry_run:
             self.stdout.write("Dry run: nothing was changed.")
