@@ -86,12 +86,13 @@ def _change(record, *, by, expected_version: int, changes: dict, allowed: set[st
 
 
 def _changed(record) -> None:
-    """Say what saving or deleting ``record`` changed: a session's cohort metrics, else the dashboards' records.
+    """Say what saving or deleting ``record`` changed (``academy.changes``).
 
-    Sessions count in the metrics (coaching hours); progress reviews and other
-    off-the-job training are read live by the dashboard pages (``academy.changes``).
+    Sessions and other off-the-job training count in the cohort's metrics (coaching hours,
+    off-the-job hours logged), so its metrics are recomputed; a progress review is read
+    live by the dashboard pages, so only their generation moves on.
     """
-    if isinstance(record, CoachingSession):
+    if isinstance(record, (CoachingSession, OffTheJobActivity)):
         cohorts_changed(record.enrolment.cohort_id)
     else:
         records_changed()

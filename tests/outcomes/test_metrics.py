@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from academy.changes import cohorts_changed, queue_recompute
+from coaching import services as coaching_services
 from cohorts import services as cohort_services
 from cohorts.models import Enrolment
 from outcomes import metrics as metrics_module
@@ -410,6 +411,15 @@ def test_services_queue_one_recompute_per_cohort_per_transaction(
             cohort_services.record_result(enrolment=other, grade="pass", on=dt.date.today(), by=lead)
     assert sorted(service_calls) == sorted([first.pk, second.pk])
     assert len(callbacks) == 3  # one flush for the transaction, then one queue per cohort
+
+
+def test_other_off_the_job_training_recomputes_its_cohort(django_capture_on_commit_callbacks, service_calls, lead):
+    """Its hours count in the snapshot's off-the-job hours logged, so logging it queues the job for its cohort."""
+    enrolment = make_enrolment(f.CohortFactory())
+    with django_capture_on_commit_callbacks(execute=True):
+        coaching_services.log_otj_activity(enrolment=enrolment, by=lead, date=START + dt.timedelta(days=7),
+                                           category="self_study", hours=Decimal("3"))
+    assert service_calls == [enrolment.cohort_id]
 
 
 def test_an_enrolment_edit_recomputes_its_cohort(client_for, lead, django_capture_on_commit_callbacks, service_calls):
