@@ -14,7 +14,7 @@ urlpatterns = [
     path("favicon.ico", RedirectView.as_view(url=lazy(static, str)("images/favicon.svg"), permanent=True)),
     path("accounts/", include("allauth.urls")),
     path("learners/", include("coaching.learner_urls")),
-    path("teams/", include("learners.urls")),
+    path("teams/", include("learners.team_urls")),
     path("cohorts/", include("cohorts.urls")),
     path("enrolments/", include("cohorts.enrolment_urls")),
     path("dashboard/exports/", include("dashboards.export_urls")),
