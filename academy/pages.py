@@ -19,7 +19,7 @@ from django.utils import timezone
 from academy import audit
 from academy.concurrency import StaleEdit, save_if_current
 from academy.decorators import perm_required
-from academy.exports import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE, write_csv, write_xlsx
+from academy.exports import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE, Table, write_csv, write_xlsx
 from academy.models import AuditEvent
 
 PAGE_SIZE = 25
@@ -82,12 +82,11 @@ def export_response(request: HttpRequest, *, rows, columns, name: str, fmt: str,
             yield row
 
     stamp = f"{timezone.localdate():%Y-%m-%d}"
+    table = Table(name.capitalize(), name.capitalize(), columns, counted())
     if fmt == "xlsx":
-        body = write_xlsx(counted(), columns, title=name.capitalize())
-        response = HttpResponse(body, content_type=XLSX_CONTENT_TYPE)
+        response = HttpResponse(write_xlsx(table), content_type=XLSX_CONTENT_TYPE)
     else:
-        body = write_csv(counted(), columns)
-        response = HttpResponse(body, content_type=CSV_CONTENT_TYPE)
+        response = HttpResponse(write_csv(table), content_type=CSV_CONTENT_TYPE)
     response["Content-Disposition"] = f'attachment; filename="academy-{name}-{stamp}.{fmt}"'
     _audit_export(request, what=what, fmt=fmt, count=count)
     return response

@@ -13,17 +13,17 @@ def _names(objects) -> str:
 
 
 LEARNER_COLUMNS = [
-    Column("First name", lambda l: l.first_name),
-    Column("Last name", lambda l: l.last_name),
-    Column("Work email", lambda l: l.work_email),
-    Column("Employee number", lambda l: l.employee_number),
-    Column("ULN", lambda l: l.uln),
-    Column("Team", lambda l: l.team.name),
-    Column("Directorate", lambda l: l.team.directorate),
-    Column("Line manager", lambda l: l.line_manager_name),
-    Column("Line manager email", lambda l: l.line_manager_email),
-    Column("Cohorts", lambda l: _names(e.cohort for e in l.export_enrolments)),
-    Column("Statuses", lambda l: _names(e.get_status_display() for e in l.export_enrolments)),
+    Column("First name", value=lambda l: l.first_name),
+    Column("Last name", value=lambda l: l.last_name),
+    Column("Work email", value=lambda l: l.work_email),
+    Column("Employee number", value=lambda l: l.employee_number),
+    Column("ULN", value=lambda l: l.uln),
+    Column("Team", value=lambda l: l.team.name),
+    Column("Directorate", value=lambda l: l.team.directorate),
+    Column("Line manager", value=lambda l: l.line_manager_name),
+    Column("Line manager email", value=lambda l: l.line_manager_email),
+    Column("Cohorts", value=lambda l: _names(e.cohort for e in l.export_enrolments)),
+    Column("Statuses", value=lambda l: _names(e.get_status_display() for e in l.export_enrolments)),
 ]
 
 
@@ -38,25 +38,25 @@ def learner_rows(learners):
 
 
 ENROLMENT_COLUMNS = [
-    Column("First name", lambda e: e.learner.first_name),
-    Column("Last name", lambda e: e.learner.last_name),
-    Column("Employee number", lambda e: e.learner.employee_number),
-    Column("ULN", lambda e: e.learner.uln),
-    Column("Team", lambda e: e.learner.team.name),
-    Column("Cohort", lambda e: e.cohort.name),
-    Column("Standard reference", lambda e: e.cohort.standard.reference),
-    Column("Standard", lambda e: e.cohort.standard.title),
-    Column("Level", lambda e: e.cohort.standard.level),
-    Column("Coach", lambda e: str(e.coach) if e.coach else ""),
-    Column("Status", lambda e: e.get_status_display()),
-    Column("Start date", lambda e: e.start_date),
-    Column("Planned end date", lambda e: e.planned_end_date),
-    Column("Actual end date", lambda e: e.actual_end_date),
-    Column("Withdrawal reason", lambda e: e.get_withdrawal_reason_display() if e.withdrawal_reason else ""),
-    Column("Planned off-the-job hours", lambda e: e.planned_otj_hours),
-    Column("Latest EPA grade", lambda e: dict(AssessmentResult.Grade.choices).get(e.latest_grade, "")),
-    Column("Latest EPA date", lambda e: e.latest_result_date),
-    Column("Latest EPA attempt", lambda e: e.latest_attempt),
+    Column("First name", value=lambda e: e.learner.first_name),
+    Column("Last name", value=lambda e: e.learner.last_name),
+    Column("Employee number", value=lambda e: e.learner.employee_number),
+    Column("ULN", value=lambda e: e.learner.uln),
+    Column("Team", value=lambda e: e.learner.team.name),
+    Column("Cohort", value=lambda e: e.cohort.name),
+    Column("Standard reference", value=lambda e: e.cohort.standard.reference),
+    Column("Standard", value=lambda e: e.cohort.standard.title),
+    Column("Level", value=lambda e: e.cohort.standard.level),
+    Column("Coach", value=lambda e: str(e.coach) if e.coach else ""),
+    Column("Status", value=lambda e: e.get_status_display()),
+    Column("Start date", value=lambda e: e.start_date),
+    Column("Planned end date", value=lambda e: e.planned_end_date),
+    Column("Actual end date", value=lambda e: e.actual_end_date),
+    Column("Withdrawal reason", value=lambda e: e.get_withdrawal_reason_display() if e.withdrawal_reason else ""),
+    Column("Planned off-the-job hours", value=lambda e: e.planned_otj_hours),
+    Column("Latest EPA grade", value=lambda e: dict(AssessmentResult.Grade.choices).get(e.latest_grade, "")),
+    Column("Latest EPA date", value=lambda e: e.latest_result_date),
+    Column("Latest EPA attempt", value=lambda e: e.latest_attempt),
 ]
 
 

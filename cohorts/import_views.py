@@ -4,7 +4,6 @@ Views parse input, ask the permission layer (``academy.import_data``: leads only
 call ``cohorts.imports.pipeline``; the checking and importing run as Celery tasks
 (``cohorts.tasks``), so a 10,000-row file never holds up a request when a worker runs.
 """
-import csv
 
 from django import forms
 from django.contrib import messages
@@ -14,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from academy.decorators import perm_required
+from academy.exports import CSV_CONTENT_TYPE, TEXT, Column, Table, write_csv
 from academy.models import Team
 
 from .imports import pipeline, plans, runs
@@ -83,12 +83,9 @@ def upload(request: HttpRequest) -> HttpResponse:
 def template_csv(request: HttpRequest) -> HttpResponse:
     """Return the import template: the headers Academy reads and one example row (UTF-8 with BOM for Excel)."""
     headers, example = template_rows()
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    table = Table("template", "Staff import template", [Column(header, kind=TEXT) for header in headers], [example])
+    response = HttpResponse(write_csv(table), content_type=CSV_CONTENT_TYPE)
     response["Content-Disposition"] = 'attachment; filename="academy-staff-import-template.csv"'
-    response.write("\ufeff")
-    writer = csv.writer(response)
-    writer.writerow(headers)
-    writer.writerow(example)
     return response
 
 

@@ -22,7 +22,17 @@ from django.utils import timezone
 
 from academy.audit import Action, record
 from academy.decorators import perm_required
-from academy.exports import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE
+from academy.exports import (
+    CSV_CONTENT_TYPE,
+    DECIMAL,
+    INT,
+    RATE,
+    XLSX_CONTENT_TYPE,
+    Column,
+    Table,
+    write_csv,
+    write_xlsx,
+)
 from outcomes.benchmarking import load_benchmarks
 from outcomes.impact import default_hourly_cost
 
@@ -33,17 +43,7 @@ from .charts import (
     forest_figure,
     teams_figure,
 )
-from .exports import (
-    DECIMAL,
-    INT,
-    RATE,
-    Column,
-    Table,
-    dashboard_tables,
-    impact_tables,
-    write_csv,
-    write_xlsx,
-)
+from .exports import dashboard_tables, impact_tables
 from .filters import parse_filters
 from .presentation import (
     MEASURE_ORDER,

@@ -1,25 +1,15 @@
-"""Tables as CSV and XLSX files for the dashboard's exports (charts as PNG: ``dashboards.chart_images``).
+"""The dashboard's and impact pages' tables, as ``academy.exports.Table`` (charts as PNG: ``dashboards.chart_images``).
 
-A ``Table`` is a title, typed columns and rows of plain Python values. The writers here
-turn one into bytes; they never touch the database. ``dashboard_tables`` builds the
-tables the dashboard shows from ``dashboards.presentation`` rows, and ``impact_tables``
-those of the impact pages, so an export always holds what the page holds.
-
-Formula injection (OWASP "CSV Injection"): text cells go through the one rule of every
-download, ``academy.exports.guard_text``, in both formats, and XLSX text cells are always
-written as strings, never as formulas.
+``dashboard_tables`` builds the tables the dashboard shows from ``dashboards.presentation``
+rows, and ``impact_tables`` those of the impact pages, so a download always holds what
+the page holds; ``academy.exports.write_csv`` / ``write_xlsx`` write them.
 """
 from __future__ import annotations
 
-import csv
-import datetime as dt
-import io
-import logging
-from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Iterable, Sequence
+from typing import Iterable
 
-from academy.exports import guard_text
+from academy.exports import DATE, DECIMAL, FLOAT, INT, MONEY, RATE, TEXT, Column, Table
 from outcomes.impact import (
     KIND_UNITS,
     NOT_ADDED,
@@ -30,137 +20,83 @@ from outcomes.impact import (
     levy_value,
 )
 
-from .presentation import CHART_IDS, MEASURE_ORDER, MEASURES, NO_DM_BENCHMARK
+from .presentation import (
+    ACHIEVEMENT_RATE,
+    CHART_IDS,
+    DISTINCTION_MERIT_SHARE,
+    FIRST_ATTEMPT_PASS_RATE,
+    MEASURE_ORDER,
+    MEASURES,
+    NO_DM_BENCHMARK,
+    RateView,
+)
 
-logger = logging.getLogger(__name__)
+# --- The dashboard's own CSV (/dashboard/export.csv) ----------------------------------
+
+SUMMARY_COLUMNS = [
+    Column("cohort", kind=TEXT),
+    Column("standard", kind=TEXT),
+    Column("level", kind=TEXT),
+    *(Column(key, kind=INT) for key in ("enrolled", "leavers", "achievers")),
+    *(Column(key, kind=RATE) for key in (
+        "achievement_rate", "achievement_ci_low", "achievement_ci_high", "national_achievement_rate")),
+    *(Column(key, kind=INT) for key in ("epa_completed", "distinction", "merit", "pass", "fail")),
+    *(Column(key, kind=RATE) for key in (
+        "distinction_merit_rate", "dm_ci_low", "dm_ci_high", "first_attempt_pass_rate",
+        "national_first_attempt_pass_rate")),
+    Column("national_source", kind=TEXT),
+]
 
 
-# Column kinds: how a value is written. Rates are fractions 0–1; money is in pounds.
-# FLOAT keeps six significant digits (p-values); DECIMAL two decimal places (hours).
-TEXT, INT, DECIMAL, FLOAT, RATE, MONEY, DATE = "text", "int", "decimal", "float", "rate", "money", "date"
-XLSX_FORMATS = {
-    FLOAT: "General",
-    INT: "0",
-    DECIMAL: "#,##0.0",
-    RATE: "0.0%",
-    MONEY: '"£"#,##0.00',
-    DATE: "DD/MM/YYYY",
-}
+def _benchmark_source(label: str, rate: RateView) -> str | None:
+    if not rate.has_results or not rate.benchmark or rate.benchmark_rate is None:
+        return None
+    year = rate.benchmark.get("academic_year") or ""
+    return f"{label}: {rate.benchmark.get('source', '')} ({year})"
 
 
-@dataclass(frozen=True)
-class Column:
-    """One column: ``key`` (machine name, the CSV header), ``label`` (for people) and ``kind``."""
+def _summary_row(row: dict, *, level) -> list:
+    achievement = row["rates"][ACHIEVEMENT_RATE]
+    first = row["rates"][FIRST_ATTEMPT_PASS_RATE]
+    dm = row["rates"][DISTINCTION_MERIT_SHARE]
 
-    key: str
-    label: str
-    kind: str = TEXT
+    def rates(rate: RateView, *, ci: bool) -> list:
+        if not rate.has_results:
+            return [None, None, None] if ci else [None]
+        return [rate.rate, rate.ci_low, rate.ci_high] if ci else [rate.rate]
+
+    sources = [
+        source
+        for source in (
+            _benchmark_source("Achievement rate", achievement),
+            _benchmark_source("First-attempt pass rate", first),
+        )
+        if source
+    ]
+    return [
+        row["label"], row["standard"], level, row["enrolled"], row["leavers"], row["achievers"],
+        *rates(achievement, ci=True), _national(achievement),
+        row["epa_completed"], row["distinction"], row["merit"], row["passed"], row["failed"],
+        *rates(dm, ci=True), *rates(first, ci=False), _national(first),
+        "; ".join(sources),
+    ]
 
 
-@dataclass
-class Table:
-    """A table to export: ``name`` (used in file names and URLs), ``title``, columns and rows.
+def summary_table(summary: dict) -> Table:
+    """Return the dashboard's own CSV as a ``Table`` named "dashboard" (columns in ``SUMMARY_COLUMNS``).
 
-    Each row is a sequence of values in column order: ``str`` for text, ``int``,
-    ``float``/``Decimal`` for numbers, fractions 0–1 for rates, pounds for money,
-    ``datetime.date`` for dates; ``None`` for an empty cell (never 0 for "unknown").
-    ``notes`` are lines written under the table in XLSX (definitions, sources, assumptions).
+    One row per cohort, then "All cohorts" where its snapshot exists (its standards and
+    levels ``;``-joined). Rates are fractions 0–1; a rate, interval or national figure
+    is empty where its denominator is 0 or no benchmark of the same measure applies.
     """
-
-    name: str
-    title: str
-    columns: Sequence[Column]
-    rows: list[Sequence[Any]] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def headers(self) -> list[str]:
-        return [column.key for column in self.columns]
-
-
-def _csv_cell(value: Any, kind: str) -> str:
-    if value is None:
-        return ""
-    if kind == DATE:
-        return value.isoformat() if isinstance(value, (dt.date, dt.datetime)) else guard_text(value)
-    if kind == RATE:
-        return f"{float(value):.4f}"
-    if kind == MONEY:
-        return f"{Decimal(str(value)).quantize(Decimal('0.01'))}"
-    if kind == INT:
-        return str(int(value))
-    if kind == FLOAT:
-        return f"{float(value):.6g}"
-    if kind == DECIMAL:
-        return f"{float(value):.2f}".rstrip("0").rstrip(".") if value != 0 else "0"
-    return guard_text(value)
-
-
-def write_csv(table: Table) -> bytes:
-    """Return ``table`` as CSV bytes (UTF-8 with a byte-order mark, so Excel reads "£").
-
-    The first line is the column keys; dates are ISO 8601 (2026-11-29), rates fractions
-    with four decimals (0.9200), money pounds with two decimals (3500000.00), empty for
-    ``None``. Text cells are guarded against formula injection (``guard_text``).
-    """
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(table.headers)
-    for row in table.rows:
-        writer.writerow([_csv_cell(value, column.kind) for value, column in zip(row, table.columns)])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
-
-
-def write_xlsx(table: Table) -> bytes:
-    """Return ``table`` as an XLSX workbook with one sheet (openpyxl).
-
-    Row 1 holds the column labels (bold); data from row 2. Dates are real date cells
-    shown as 29/11/2026, rates numbers shown as percentages, money as £ with pence,
-    counts as integers. Text is always a string cell (never a formula) and guarded as in
-    CSV. ``notes`` follow the data after one blank row.
-    """
-    # openpyxl loads on first use: most requests write no workbook.
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = table.name[:31] or "data"
-    sheet.append([column.label for column in table.columns])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for row in table.rows:
-        sheet.append([None] * len(table.columns))
-        excel_row = sheet.max_row
-        for index, (value, column) in enumerate(zip(row, table.columns), start=1):
-            cell = sheet.cell(row=excel_row, column=index)
-            if value is None:
-                continue
-            if column.kind == TEXT or (column.kind == DATE and not isinstance(value, (dt.date, dt.datetime))):
-                cell.value = guard_text(value)
-                cell.data_type = "s"
-            elif column.kind == DATE:
-                cell.value = value
-                cell.number_format = XLSX_FORMATS[DATE]
-            elif column.kind == INT:
-                cell.value = int(value)
-            else:
-                cell.value = float(value)
-                cell.number_format = XLSX_FORMATS[column.kind]
-    if table.notes:
-        sheet.append([])
-        for note in table.notes:
-            sheet.append([None])
-            cell = sheet.cell(row=sheet.max_row, column=1)
-            cell.value = guard_text(note)
-            cell.data_type = "s"
-    for index, column in enumerate(table.columns, start=1):
-        width = max([len(column.label)] + [len(str(row[index - 1] or "")) for row in table.rows[:200]])
-        sheet.column_dimensions[sheet.cell(row=1, column=index).column_letter].width = min(max(width + 2, 10), 60)
-    sheet.freeze_panes = "A2"
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    cohorts = summary["cohorts"]
+    rows = [_summary_row(row, level=row["level"]) for row in cohorts]
+    overall = summary.get("overall")
+    if overall is not None:
+        standards = ";".join(sorted({row["standard"] for row in cohorts if row["standard"]}))
+        levels = ";".join(str(level) for level in sorted({row["level"] for row in cohorts if row["level"] is not None}))
+        rows.append(_summary_row({**overall, "standard": standards}, level=levels))
+    return Table("dashboard", "Dashboard by cohort", SUMMARY_COLUMNS, rows)
 
 
 # --- The dashboard's tables -----------------------------------------------------------

@@ -22,7 +22,6 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
-from academy.exports import guard_text
 
 NO_RESULTS = "No results yet"
 ALL_COHORTS = "All cohorts"
@@ -106,14 +105,6 @@ def format_percent(fraction: float | Decimal | str | None, places: int = 1) -> s
     if value is None:
         return ""
     return f"{value * 100:.{places}f}%"
-
-
-def format_fraction(fraction: float | Decimal | str | None) -> str:
-    """Return a fraction 0–1 with four decimals for CSV ("0.9200"); ``None`` → ""."""
-    value = _float(fraction)
-    if value is None:
-        return ""
-    return f"{value:.4f}"
 
 
 def format_p_value(p_value: float | None) -> str:
@@ -335,85 +326,6 @@ def dashboard_summary(snapshots: Iterable) -> dict:
         if last is None or snapshot.computed_at > last:
             last = snapshot.computed_at
     return {"overall": overall, "cohorts": cohorts, "last_computed": last, "last_computed_text": format_computed_at(last)}
-
-
-# CSV export ---------------------------------------------------------------------------
-
-CSV_COLUMNS = (
-    "cohort,standard,level,enrolled,leavers,achievers,achievement_rate,achievement_ci_low,achievement_ci_high,"
-    "national_achievement_rate,epa_completed,distinction,merit,pass,fail,distinction_merit_rate,dm_ci_low,dm_ci_high,"
-    "first_attempt_pass_rate,national_first_attempt_pass_rate,national_source"
-).split(",")
-
-def _benchmark_source(label: str, rate: RateView) -> str | None:
-    if not rate.benchmark or rate.benchmark_rate is None:
-        return None
-    year = rate.benchmark.get("academic_year") or ""
-    return f"{label}: {rate.benchmark.get('source', '')} ({year})"
-
-
-def csv_row(row: dict) -> list[str]:
-    """Return the cells of one export row (see ``CSV_COLUMNS``) from a ``snapshot_row`` dict.
-
-    Rates are fractions 0–1 with four decimals; a rate, interval or national figure is
-    empty where its denominator is 0 or no benchmark of the same measure applies. Text
-    cells are guarded by ``academy.exports.guard_text``.
-    """
-    achievement = row["rates"][ACHIEVEMENT_RATE]
-    first = row["rates"][FIRST_ATTEMPT_PASS_RATE]
-    dm = row["rates"][DISTINCTION_MERIT_SHARE]
-
-    def rate_cells(rate: RateView, *, ci: bool) -> list[str]:
-        if not rate.has_results:
-            return ["", "", ""] if ci else [""]
-        cells = [format_fraction(rate.rate)]
-        if ci:
-            cells += [format_fraction(rate.ci_low), format_fraction(rate.ci_high)]
-        return cells
-
-    def national(rate: RateView) -> str:
-        return format_fraction(rate.benchmark_rate) if rate.has_results else ""
-
-    sources = [
-        source
-        for source in (
-            _benchmark_source("Achievement rate", achievement) if achievement.has_results else None,
-            _benchmark_source("First-attempt pass rate", first) if first.has_results else None,
-        )
-        if source
-    ]
-    return [
-        guard_text(row["label"]),
-        guard_text(row["standard"]),
-        "" if row["level"] is None else str(row["level"]),
-        str(row["enrolled"]),
-        str(row["leavers"]),
-        str(row["achievers"]),
-        *rate_cells(achievement, ci=True),
-        national(achievement),
-        str(row["epa_completed"]),
-        str(row["distinction"]),
-        str(row["merit"]),
-        str(row["passed"]),
-        str(row["failed"]),
-        *rate_cells(dm, ci=True),
-        *rate_cells(first, ci=False),
-        national(first),
-        guard_text("; ".join(sources)),
-    ]
-
-
-def csv_rows(summary: dict) -> list[list[str]]:
-    """Return the export's data rows: one per cohort, then "All cohorts" (standards and levels ``;``-joined)."""
-    rows = [csv_row(row) for row in summary["cohorts"]]
-    if summary["overall"] is not None:
-        overall = dict(summary["overall"])
-        overall["standard"] = ";".join(sorted({row["standard"] for row in summary["cohorts"] if row["standard"]}))
-        levels = sorted({row["level"] for row in summary["cohorts"] if row["level"] is not None})
-        cells = csv_row({**overall, "level": None})
-        cells[2] = ";".join(str(level) for level in levels)
-        rows.append(cells)
-    return rows
 
 
 # Charts' text alternatives ------------------------------------------------------------

@@ -6,7 +6,6 @@ The unfiltered overview and "Standards and levels" pages read ``CohortMetrics`` 
 the snapshots do not hold), figures are computed live by ``outcomes.metrics`` over the
 filtered set, one query per table: the query count never grows with the data.
 """
-import csv
 import logging
 from urllib.parse import urlencode
 
@@ -25,6 +24,7 @@ from django.views.decorators.http import require_POST
 
 from academy.audit import Action, record
 from academy.decorators import perm_required
+from academy.exports import CSV_CONTENT_TYPE, write_csv
 from cohorts.models import Standard
 from outcomes import runs
 from outcomes.benchmarking import load_benchmarks, save_benchmark
@@ -39,14 +39,13 @@ from .charts import (
     forest_figure,
     teams_figure,
 )
+from .exports import summary_table
 from .filters import DashboardFilterForm, DashboardFilters, has_filter_params, parse_filters
 from .presentation import (
     ALL_MEASURES,
-    CSV_COLUMNS,
     MEASURES,
     NO_DM_BENCHMARK,
     benchmark_scope_text,
-    csv_rows,
     dashboard_summary,
     dashboard_tabs,
     format_computed_at,
@@ -379,7 +378,7 @@ def recompute_status(request: HttpRequest, run_id: str) -> HttpResponse:
 
 @perm_required("academy.export_dashboard")
 def export_csv(request: HttpRequest) -> HttpResponse:
-    """Return the dashboard as CSV: one row per cohort, then "All cohorts" (columns in ``CSV_COLUMNS``).
+    """Return the dashboard as CSV: one row per cohort, then "All cohorts" (``dashboards.exports.summary_table``).
 
     Honours the dashboard's filters (same GET parameters as the page): filtered, the rows
     are computed live over the filtered set, so the file matches what the page shows;
@@ -392,11 +391,8 @@ def export_csv(request: HttpRequest) -> HttpResponse:
     else:
         summary = dashboard_summary(_snapshots())
     filename = f"academy-dashboard-{timezone.localdate():%Y-%m-%d}.csv"
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response = HttpResponse(write_csv(summary_table(summary)), content_type=CSV_CONTENT_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    writer = csv.writer(response)
-    writer.writerow(CSV_COLUMNS)
-    writer.writerows(csv_rows(summary))
     record(
         request=request,
         action=Action.EXPORT,

@@ -333,7 +333,8 @@ def test_dashboard_query_count_does_not_grow_with_cohorts(client_for, lead):
 
 def _export(client) -> tuple[object, list[dict], list[str]]:
     response = client.get(EXPORT)
-    text = response.content.decode("utf-8")
+    assert response.content.startswith(b"\xef\xbb\xbf"), "UTF-8 with a byte-order mark, as every download"
+    text = response.content.decode("utf-8-sig")
     header = text.splitlines()[0]
     return response, list(csv.DictReader(io.StringIO(text))), header
 

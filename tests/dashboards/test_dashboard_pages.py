@@ -389,11 +389,11 @@ def test_the_csv_export_follows_the_dashboard_filters(client_for, head, academy_
     assert f'{reverse("outcomes:export_csv")}?team={w["housing"].pk}' in page.content.decode()
 
     filtered = client.get(reverse("outcomes:export_csv"), {"team": w["housing"].pk})
-    rows = list(csv.DictReader(io.StringIO(filtered.content.decode())))
+    rows = list(csv.DictReader(io.StringIO(filtered.content.decode("utf-8-sig"))))
     assert [r["cohort"] for r in rows] == ["C", "All cohorts"]
     assert rows[-1]["enrolled"] == "8"  # as the filtered page's headline (test above)
 
-    everything = list(csv.DictReader(io.StringIO(client.get(reverse("outcomes:export_csv")).content.decode())))
+    everything = list(csv.DictReader(io.StringIO(client.get(reverse("outcomes:export_csv")).content.decode("utf-8-sig"))))
     assert len(everything) > len(rows)
-    bad = list(csv.DictReader(io.StringIO(client.get(reverse("outcomes:export_csv"), {"team": "nope"}).content.decode())))
+    bad = list(csv.DictReader(io.StringIO(client.get(reverse("outcomes:export_csv"), {"team": "nope"}).content.decode("utf-8-sig"))))
     assert bad == everything  # invalid filters: the unfiltered file, as the page shows the unfiltered figures

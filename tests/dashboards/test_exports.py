@@ -1,4 +1,4 @@
-"""Exports: every dashboard and impact table as CSV and XLSX, charts as PNG, and who may download.
+"""Exports: every dashboard and impact table as CSV and XLSX, charts as PNG, and who may download (the writer: tests/academy/test_exports.py).
 
 ``make_snapshot`` writes a ``CohortMetrics`` row as the metrics job does (Wilson interval,
 exact binomial test), so the exports' content can be pinned cell by cell.
@@ -16,8 +16,7 @@ from openpyxl import load_workbook
 
 from academy.models import AuditEvent
 from dashboards import chart_images
-from academy.exports import XLSX_CONTENT_TYPE, guard_text
-from dashboards.exports import DATE, INT, MONEY, RATE, TEXT, Column, Table, write_csv, write_xlsx
+from academy.exports import XLSX_CONTENT_TYPE
 from outcomes.models import CohortMetrics, ImpactRecord
 from outcomes.stats import binomial_test, wilson_interval
 from tests import factories
@@ -85,48 +84,6 @@ def read_csv(response) -> list[list[str]]:
 
 def read_xlsx(response):
     return load_workbook(io.BytesIO(response.content)).active
-
-
-# --- Writers --------------------------------------------------------------------------
-
-
-def test_it_guards_text_against_formula_injection():
-    assert [guard_text(v) for v in ("=1+1", "+44", "-5", "@SUM(A1)", "\tx", "plain", None)] == [
-        "'=1+1", "'+44", "'-5", "'@SUM(A1)", "'\tx", "plain", ""]
-
-
-SAMPLE = Table(
-    "sample",
-    "Sample",
-    [Column("name", "Name", TEXT), Column("when", "When", DATE), Column("n", "Count", INT),
-     Column("rate", "Rate", RATE), Column("money", "Money", MONEY)],
-    [["=HYPERLINK(\"http://evil\")", dt.date(2026, 11, 29), 3, 0.92, Decimal("3500000")],
-     ["Plain", None, 0, None, None]],
-    notes=["=not a formula either"],
-)
-
-
-def test_it_writes_csv_with_typed_cells():
-    """Dates ISO, rates four decimals, money two, empty for None, text guarded."""
-    rows = list(csv.reader(io.StringIO(write_csv(SAMPLE).decode("utf-8-sig"))))
-    assert rows == [
-        ["name", "when", "n", "rate", "money"],
-        ["'=HYPERLINK(\"http://evil\")", "2026-11-29", "3", "0.9200", "3500000.00"],
-        ["Plain", "", "0", "", ""],
-    ]
-
-
-def test_it_writes_xlsx_with_real_dates_numbers_and_string_text():
-    sheet = load_workbook(io.BytesIO(write_xlsx(SAMPLE))).active
-    assert [c.value for c in sheet[1]] == ["Name", "When", "Count", "Rate", "Money"]
-    name, when, count, rate, money = sheet[2]
-    assert name.value == "'=HYPERLINK(\"http://evil\")" and name.data_type == "s"
-    assert when.value == dt.datetime(2026, 11, 29) and when.is_date and when.number_format == "DD/MM/YYYY"
-    assert count.value == 3
-    assert rate.value == pytest.approx(0.92) and rate.number_format == "0.0%"
-    assert money.value == 3500000 and money.number_format == '"£"#,##0.00'
-    assert [c.value for c in sheet[3]] == ["Plain", None, 0, None, None]
-    assert sheet["A5"].value == "'=not a formula either" and sheet["A5"].data_type == "s"
 
 
 # --- Dashboard tables -----------------------------------------------------------------
