@@ -7,6 +7,7 @@ app_name = "learners"
 urlpatterns = [
     path("", views.learner_list, name="list"),
     path("new/", views.learner_create, name="create"),
+    path("lookup/", views.learner_lookup, name="lookup"),
     path("export.csv", views.learner_export_csv, name="export_csv"),
     path("export.xlsx", views.learner_export_xlsx, name="export_xlsx"),
     path("<int:pk>/", views.learner_detail, name="detail"),

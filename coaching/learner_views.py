@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.db.models import Count, DecimalField, Max, OuterRef, Prefetch, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
@@ -25,7 +25,7 @@ from cohorts.models import Enrolment, EnrolmentStatusChange
 from learners.forms import LearnerForm
 from learners.models import Learner
 from learners.rules import visible_learners
-from learners.services import filter_learners
+from learners.services import filter_learners, lookup_learners
 
 from .models import CoachingSession
 
@@ -74,6 +74,16 @@ def learner_list(request: HttpRequest) -> HttpResponse:
             "can_export": request.user.has_perm("academy.export_learners"),
         },
     )
+
+
+@perm_required("academy.manage_academy")
+def learner_lookup(request: HttpRequest) -> JsonResponse:
+    """Return the learners matching ``?q=`` for the enrol form's lookup: ``{"results": [{"value", "label"}]}``.
+
+    Up to ``learners.services.LOOKUP_LIMIT`` results, by last name; fewer than two
+    characters give none. One query (plus the user's), whatever the number of learners.
+    """
+    return JsonResponse({"results": lookup_learners(visible_learners(request.user), request.GET.get("q", ""))})
 
 
 learner_export_csv, learner_export_xlsx = list_export_views(

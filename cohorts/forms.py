@@ -8,13 +8,18 @@ on a page read before someone else's save is refused.
 
 from __future__ import annotations
 
+import re
+
 from django import forms
+from django.urls import reverse
+from django.utils import timezone
 
 from academy.dates import uk_date
 from academy.forms import NamedLookupField
 from academy.models import Team, User
 from cohorts.funding_rules import check_enrolment_plan
 from learners.models import Learner
+from learners.services import search_learners
 
 from .models import AssessmentResult, Cohort, Enrolment, Standard
 from .services import suggested_planned_end
@@ -189,16 +194,54 @@ class CohortForm(forms.ModelForm):
 # --- Enrolments --------------------------------------------------------------------
 
 
-class EnrolmentCreateForm(forms.Form):
-    """Enrol a learner (found by employee number) on a cohort. Blank dates take sensible defaults."""
+class LearnerLookupField(forms.CharField):
+    """A learner typed as an employee number, a name, or the lookup's label "Priya Shah (EMP0042, Housing)".
 
-    learner = forms.CharField(
-        label="Learner's employee number",
-        max_length=20,
-        error_messages={"required": "Enter the learner's employee number."},
-    )
+    Cleans to a ``Learner`` with at most two queries. Errors name what was typed: no
+    match ("No learner matches “X” …"), or several learners sharing a name ("2 or more
+    learners match “X”: type the employee number").
+    """
+
+    LABELLED = re.compile(r"\((?P<number>[^(),]+)(?:,[^()]*)?\)\s*$")
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 200)
+        kwargs.setdefault("label", "Learner")
+        kwargs.setdefault("help_text", "Type their name or employee number, then choose them from the list")
+        kwargs.setdefault("error_messages", {"required": "Enter the learner's name or employee number."})
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        text = super().clean(value).strip()
+        labelled = self.LABELLED.search(text)
+        number = labelled.group("number").strip() if labelled else text
+        learner = Learner.objects.filter(employee_number__iexact=number).first()
+        if learner is not None:
+            return learner
+        matches = list(search_learners(Learner.objects.order_by("last_name", "first_name", "pk"), text)[:2])
+        if len(matches) == 1:
+            return matches[0]
+        if matches:
+            raise forms.ValidationError(
+                f"2 or more learners match “{text}”: type more of the name, or the employee number."
+            )
+        raise forms.ValidationError(
+            f"No learner matches “{text}”. Check the name or employee number, or add the learner first."
+        )
+
+
+class EnrolmentCreateForm(forms.Form):
+    """Enrol a learner (found by name or employee number) on a cohort.
+
+    A blank start date means today (the view shows today's date in the field); the
+    planned end date may be left blank where the cohort's standard has a typical
+    duration, and is then the start plus that duration.
+    """
+
+    learner = LearnerLookupField()
     cohort = CohortChoiceField(
         Cohort.objects.with_standard().order_by("-start_date", "name"),
+        empty_label="Choose a cohort",
         error_messages={
             "required": "Choose the cohort.",
             "invalid_choice": "There is no such cohort: choose one from the list.",
@@ -211,12 +254,15 @@ class EnrolmentCreateForm(forms.Form):
         error_messages={"invalid_choice": "Choose a coach from the list."},
     )
     start_date = date_field(
-        "Start date", required=False, help_text="Leave blank to use the cohort's start date. For example, 29/11/2026"
+        "Start date",
+        required=False,
+        help_text="The day the apprenticeship starts (blank means today). For example, 29/11/2026",
     )
     planned_end_date = date_field(
         "Planned end date",
         required=False,
-        help_text="Leave blank to use the start date plus the standard's typical duration. For example, 29/11/2027",
+        help_text="Leave blank to use the start date plus the standard's typical duration (shown beside each "
+        "cohort); needed where the standard has none. For example, 29/11/2027",
     )
     planned_otj_hours = forms.DecimalField(
         label="Planned off-the-job hours",
@@ -245,28 +291,35 @@ class EnrolmentCreateForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["coach"].queryset = coaches()
-
-    def clean_learner(self):
-        number = self.cleaned_data["learner"].strip()
-        learner = Learner.objects.filter(employee_number__iexact=number).first()
-        if learner is None:
-            raise forms.ValidationError(
-                f"No learner has employee number {number}. Check the number, or add the learner first."
-            )
-        return learner
+        self.fields["learner"].widget.attrs.update({
+            "data-lookup-url": reverse("learners:lookup"),
+            "data-lookup-empty": "No learner matches: check the name, or add the learner first",
+            "autocomplete": "off",
+            "spellcheck": "false",
+        })
 
     def clean(self):
         cleaned = super().clean()
         learner, cohort = cleaned.get("learner"), cleaned.get("cohort")
         if learner and cohort and Enrolment.objects.filter(learner=learner, cohort=cohort).exists():
             self.add_error("cohort", f"{learner} is already enrolled on {cohort}.")
-        start = cleaned.get("start_date") or (cohort.start_date if cohort else None)
+        if "start_date" in cleaned and cleaned["start_date"] is None:
+            cleaned["start_date"] = timezone.localdate()
+        start = cleaned.get("start_date")
         end = cleaned.get("planned_end_date")
         if start and end and end <= start:
             self.add_error("planned_end_date", "The planned end date must be after the start date.")
-        if cohort and start:
-            end = end or suggested_planned_end(standard=cohort.standard, start_date=start)
-            add_funding_rule_errors(self, standard=cohort.standard, start_date=start, planned_end_date=end)
+        if cohort and start and "planned_end_date" in cleaned:
+            if end is None:
+                end = suggested_planned_end(standard=cohort.standard, start_date=start)
+                if end is None:
+                    self.add_error(
+                        "planned_end_date",
+                        f"Enter the planned end date: {cohort.standard.reference} {cohort.standard.title} has no "
+                        "typical duration to suggest one.",
+                    )
+            if end is not None:
+                add_funding_rule_errors(self, standard=cohort.standard, start_date=start, planned_end_date=end)
         return cleaned
 
 

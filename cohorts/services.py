@@ -206,21 +206,21 @@ def enrol_learner(
     cohort: Cohort,
     by,
     planned_otj_hours: Decimal,
+    start_date: dt.date,
     coach=None,
-    start_date: dt.date | None = None,
     planned_end_date: dt.date | None = None,
     contracted_hours_per_week: Decimal | None = None,
     prior_learning_reduction_hours: Decimal = Decimal(0),
 ) -> Enrolment:
     """Enrol ``learner`` on ``cohort`` as ``active`` and record the change; return the enrolment.
 
-    ``start_date`` defaults to the cohort's start; ``planned_end_date`` to the start plus
+    ``start_date`` is required (the form defaults a blank one to today, never the
+    cohort's start); ``planned_end_date`` defaults to the start plus
     the standard's typical duration in months. Hours are decimal hours. Raises
     ``TransitionError`` (with ``field``) for a duplicate enrolment (``cohort``), a planned
     end not after the start or unknown (``planned_end_date``), or a user who is not a
     coach (``coach``).
     """
-    start_date = start_date or cohort.start_date
     if planned_end_date is None:
         planned_end_date = suggested_planned_end(standard=cohort.standard, start_date=start_date)
         if planned_end_date is None:

@@ -18,6 +18,7 @@ from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 
 from academy.changes import cohorts_changed
 from academy.dates import uk_date
@@ -25,7 +26,7 @@ from academy.decorators import perm_required
 from academy.history import change_history
 from academy.pages import form_page, is_filtered, list_export_views, named_record_form_page, paginate, save_form
 from learners.models import Learner
-from learners.services import search_learners
+from learners.services import lookup_label, search_learners
 
 from . import services
 from .exports import ENROLMENT_COLUMNS, enrolment_rows
@@ -218,15 +219,19 @@ def enrolment_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @perm_required("academy.manage_academy")
 def enrolment_create(request: HttpRequest) -> HttpResponse:
-    """Enrol a learner on a cohort (``?learner=<id>`` and ``?cohort=<id>`` prefill the form)."""
-    initial = {}
+    """Enrol a learner on a cohort (``?learner=<id>`` and ``?cohort=<id>`` prefill the form).
+
+    The start date field shows today's date; a start before today is saved as entered
+    and the confirmation warns that the plan counts from then.
+    """
+    initial = {"start_date": timezone.localdate()}
     learner = (
-        Learner.objects.filter(pk=request.GET.get("learner") or 0).first()
+        Learner.objects.select_related("team").filter(pk=request.GET.get("learner") or 0).first()
         if request.GET.get("learner", "").isdigit()
         else None
     )
     if learner:
-        initial["learner"] = learner.employee_number
+        initial["learner"] = lookup_label(learner)
     if request.GET.get("cohort", "").isdigit():
         initial["cohort"] = request.GET["cohort"]
     form = EnrolmentCreateForm(request.POST or None, initial=initial)
@@ -252,6 +257,12 @@ def enrolment_create(request: HttpRequest) -> HttpResponse:
                 f"{enrolment.learner} was enrolled on {enrolment.cohort}, starting {uk_date(enrolment.start_date)} "
                 f"with a planned end date of {uk_date(enrolment.planned_end_date)}.",
             )
+            if enrolment.start_date < timezone.localdate():
+                messages.warning(
+                    request,
+                    f"The start date, {uk_date(enrolment.start_date)}, is before today: off-the-job hours planned "
+                    "to date and the risk checks count from then. Change the enrolment if that is wrong.",
+                )
             return redirect("enrolments:detail", pk=enrolment.pk)
     if learner:
         crumbs = [("Learners", reverse("learners:list")), (learner.full_name, learner.get_absolute_url())]

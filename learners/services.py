@@ -4,6 +4,27 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
+LOOKUP_LIMIT = 10
+
+
+def lookup_label(learner) -> str:
+    """Return how a learner is offered in a lookup: "Priya Shah (EMP0042, Housing)" (name, number, team)."""
+    return f"{learner.full_name} ({learner.employee_number}, {learner.team.name})"
+
+
+def lookup_learners(learners: QuerySet, query: str) -> list[dict]:
+    """Return up to ``LOOKUP_LIMIT`` learners matching ``query`` as ``{"value", "label"}`` dicts (one query).
+
+    ``value`` is the employee number; ``label`` is ``lookup_label``. Fewer than two
+    characters give an empty list. Ordered by last name, first name.
+    """
+    query = (query or "").strip()
+    if len(query) < 2:
+        return []
+    found = search_learners(learners, query).select_related("team").order_by("last_name", "first_name", "pk")
+    return [{"value": learner.employee_number, "label": lookup_label(learner)} for learner in found[:LOOKUP_LIMIT]]
+
+
 # --- Filtering ---------------------------------------------------------------------
 
 

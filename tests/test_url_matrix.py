@@ -61,6 +61,7 @@ EXPECTED = {
     "privacy:erase": {"anonymous": SIGN_IN, "coach": 403, "other_coach": 403, "lead": 200, "head": 403},
     # The lead's workspace: leads manage; coaches read their own learners and enrolments.
     "learners:create": {"anonymous": SIGN_IN, "coach": 403, "other_coach": 403, "lead": 200, "head": 403},
+    "learners:lookup": {"anonymous": SIGN_IN, "coach": 403, "other_coach": 403, "lead": 200, "head": 403},
     "learners:edit": {"anonymous": SIGN_IN, "coach": 403, "other_coach": 403, "lead": 200, "head": 403},
     "learners:export_csv": {"anonymous": SIGN_IN, "coach": 403, "other_coach": 403, "lead": 200, "head": 403},
     "learners:export_xlsx": {"anonymous": SIGN_IN, "coach": 403, "other_coach": 403, "lead": 200, "head": 403},

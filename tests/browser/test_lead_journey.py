@@ -62,8 +62,16 @@ def _choose(select, text):
     select.select_option(value)
 
 
-def _enrol(v, learner_name, employee_number):
-    """From the learners list, open ``learner_name`` and enrol them on COHORT (blank dates take defaults)."""
+def _fill_enrolment(v):
+    _choose(v.page.get_by_label("Cohort"), COHORT)
+    _choose(v.page.get_by_label("Coach (optional)"), "Priya Shah")
+    v.page.get_by_label("Planned off-the-job hours").fill("400")
+    _click(v, v.page.get_by_role("button", name="Enrol", exact=True))
+    return v.page.inner_text("main")
+
+
+def _enrol_from_learner_page_with_a_blank_start(v, learner_name, employee_number):
+    """From the learners list, open ``learner_name`` and enrol them on COHORT, clearing the start date."""
     v.go("/learners/")
     v.page.fill("input[name=q]", learner_name)
     _click(v, v.page.get_by_role("button", name="Apply filters"))
@@ -71,12 +79,31 @@ def _enrol(v, learner_name, employee_number):
     _check(v, learner_name)
     _click(v, v.page.get_by_role("button", name="Enrol on a cohort"))
     _check(v, "Enrol a learner on a cohort")
-    _choose(v.page.get_by_label("Cohort"), COHORT)
-    _choose(v.page.get_by_label("Coach (optional)"), "Priya Shah")
-    v.page.get_by_label("Planned off-the-job hours").fill("400")
-    _click(v, v.page.get_by_role("button", name="Enrol", exact=True))
-    banner = v.page.inner_text(".govuk-notification-banner")
-    assert f"{learner_name} was enrolled on {COHORT}, starting 17 March 2025" in banner
+    today = timezone.localdate()
+    start = v.page.get_by_label("Start date (optional)")
+    assert start.input_value() == _uk(today)  # the form shows today, never the cohort's start
+    start.fill("")
+    main = _fill_enrolment(v)
+    assert f"{learner_name} was enrolled on {COHORT}, starting {_long(today)}" in main
+    assert "is before today" not in main
+    return Enrolment.objects.get(learner__employee_number=employee_number, cohort__name=COHORT)
+
+
+def _enrol_by_lookup_from_the_cohorts_start(v, typed, learner_name, employee_number):
+    """From the enrolments list, find the learner by typing part of their name in the lookup."""
+    v.go("/enrolments/new/")
+    _check(v, "Enrol a learner on a cohort")
+    lookup = v.page.get_by_label("Learner", exact=True)
+    lookup.fill(typed)
+    option = v.page.get_by_role("option", name=re.compile(learner_name))
+    option.wait_for()
+    v.screenshot("enrol-lookup")
+    option.click()
+    assert lookup.input_value() == f"{learner_name} ({employee_number}, ICT)"
+    v.page.get_by_label("Start date (optional)").fill("17/03/2025")
+    main = _fill_enrolment(v)
+    assert f"{learner_name} was enrolled on {COHORT}, starting 17 March 2025" in main
+    assert "The start date, 17 March 2025, is before today" in main
     return Enrolment.objects.get(learner__employee_number=employee_number, cohort__name=COHORT)
 
 
@@ -123,9 +150,10 @@ def test_lead_imports_staff_fixes_an_error_enrols_and_records_a_break(visitor, d
     assert Learner.objects.get(employee_number="700102").uln == "7700000203"
 
     # 4. Enrol two of the new learners on a cohort.
-    first = _enrol(v, "Niamh Okonjo", "700101")
+    first = _enrol_from_learner_page_with_a_blank_start(v, "Niamh Okonjo", "700101")
     _check(v, "Niamh Okonjo on " + COHORT)
-    second = _enrol(v, "Tariq Bellamy", "700102")
+    second = _enrol_by_lookup_from_the_cohorts_start(v, "tariq bel", "Tariq Bellamy", "700102")
+    _check(v, "Tariq Bellamy on " + COHORT)
     assert {first.status, second.status} == {Enrolment.Status.ACTIVE}
     planned_end = second.planned_end_date
     assert _long(planned_end) in v.page.inner_text(".govuk-summary-list")
@@ -271,6 +299,9 @@ def test_lead_enrols_a_learner_and_starts_a_break_with_the_keyboard_only(visitor
     kb.activate("Space")  # a link styled as a button: GOV.UK's button module makes Space work too
     kb.tab_to(label="Cohort")
     assert kb.choose(COHORT).startswith(COHORT)
+    kb.tab_to(label="Start date (optional)")
+    v.page.keyboard.press("Control+A")  # the field shows today: replace it with the cohort's start
+    kb.type("17/03/2025")
     kb.tab_to(label="Planned off-the-job hours")
     kb.type("400")
     kb.tab_to(text="Enrol")

@@ -231,7 +231,7 @@ def test_enrolment_create_suggests_the_planned_end_and_refuses_duplicates(client
         "learner": world.learner.employee_number,
         "cohort": cohort.pk,
         "coach": "",
-        "start_date": "",
+        "start_date": "01/09/2025",
         "planned_end_date": "",
         "planned_otj_hours": "300",
     }
@@ -250,7 +250,7 @@ def test_enrolment_create_with_unknown_learner_says_so(client_for, lead, world):
         reverse("enrolments:create"),
         {"learner": "NOPE", "cohort": world.cohort.pk, "planned_otj_hours": "300"},
     )
-    assert "No learner has employee number NOPE" in response.content.decode()
+    assert "No learner matches “NOPE”" in response.content.decode()
 
 
 def test_break_and_return_through_the_pages(client_for, lead, world):
@@ -547,7 +547,8 @@ def test_learner_page_query_count_does_not_grow_with_enrolments(client_for, lead
 
 
 def _enrol(client, learner, cohort, **entries):
-    data = {"learner": learner.employee_number, "cohort": cohort.pk, "coach": "", "start_date": "",
+    data = {"learner": learner.employee_number, "cohort": cohort.pk, "coach": "",
+            "start_date": f"{cohort.start_date:%d/%m/%Y}",
             "planned_end_date": "", "planned_otj_hours": "300", **entries}
     return client.post(reverse("enrolments:create"), data)
 

@@ -276,7 +276,9 @@ def test_stale_version_is_refused(enrolment, lead):
 def test_enrol_suggests_the_planned_end_from_the_typical_duration(lead):
     cohort = factories.CohortFactory(start_date=dt.date(2025, 1, 31), standard__typical_duration_months=13)
     learner = factories.LearnerFactory()
-    enrolment = services.enrol_learner(learner=learner, cohort=cohort, planned_otj_hours=Decimal(300), by=lead)
+    enrolment = services.enrol_learner(
+        learner=learner, cohort=cohort, start_date=dt.date(2025, 1, 31), planned_otj_hours=Decimal(300), by=lead
+    )
     assert enrolment.start_date == dt.date(2025, 1, 31)
     assert enrolment.planned_end_date == dt.date(2026, 2, 28)  # clamped to the month's end
     assert enrolment.status_changes.get().to_status == S.ACTIVE
@@ -286,7 +288,8 @@ def test_enrol_refuses_a_duplicate_naming_the_cohort(lead):
     enrolment = factories.EnrolmentFactory()
     with pytest.raises(TransitionError, match="already enrolled") as error:
         services.enrol_learner(
-            learner=enrolment.learner, cohort=enrolment.cohort, planned_otj_hours=Decimal(1), by=lead
+            learner=enrolment.learner, cohort=enrolment.cohort, start_date=enrolment.start_date,
+            planned_otj_hours=Decimal(1), by=lead,
         )
     assert error.value.field == "cohort"
 
@@ -295,7 +298,8 @@ def test_enrol_needs_a_planned_end_when_the_standard_has_no_duration(lead):
     cohort = factories.CohortFactory(standard__typical_duration_months=None)
     with pytest.raises(TransitionError) as error:
         services.enrol_learner(
-            learner=factories.LearnerFactory(), cohort=cohort, planned_otj_hours=Decimal(1), by=lead
+            learner=factories.LearnerFactory(), cohort=cohort, start_date=cohort.start_date,
+            planned_otj_hours=Decimal(1), by=lead,
         )
     assert error.value.field == "planned_end_date"
 
