@@ -74,21 +74,29 @@ def _render_kaleido(figure: dict, width: int, height: int) -> bytes:
             raise
 
 
+def _legend_lines(figure: dict) -> int:
+    """Return how many text lines the figure's legend takes above the plot (0 without one)."""
+    layout = figure.get("layout") or {}
+    names = [str(t.get("name")) for t in figure.get("data") or [] if t.get("name") and t.get("showlegend", True)]
+    if not names or layout.get("showlegend") is False:
+        return 0
+    heights = [name.count("<br>") + 1 for name in names]
+    # A horizontal legend puts short entries side by side; long ones each take their own row.
+    return max(heights) if sum(len(n) for n in names) <= 90 else sum(heights)
+
+
 def for_print(figure: dict) -> dict:
-    """Return a copy of ``figure`` laid out for a fixed-size image: a legend below the plot (made for
-    a browser, where the axis labels have room) moves above it, under the title, so the long
-    rotated category labels never run into it."""
+    """Return a copy of ``figure`` laid out for a fixed-size image: the title (and its subtitle,
+    the chart's note) at the top, then the legend, then the plot, each with its own room."""
     figure = json.loads(json.dumps(figure, default=str))
     layout = figure.setdefault("layout", {})
-    legend = layout.get("legend") or {}
-    if legend.get("orientation") == "h" and float(legend.get("y", 1)) < 0:
-        layout["legend"] = {**legend, "y": 1.0, "yanchor": "bottom", "x": 0, "xanchor": "left"}
+    title = layout.get("title")
+    if isinstance(title, dict) and title.get("text"):
+        top = 50 + (24 if (title.get("subtitle") or {}).get("text") else 0)
+        layout["title"] = {**title, "y": 1, "yref": "container", "yanchor": "top", "pad": {"t": 14}}
         margin = dict(layout.get("margin") or {})
-        margin["t"] = max(int(margin.get("t", 60)), 110)
+        margin["t"] = max(int(margin.get("t", 60)), top + 24 * _legend_lines(figure) + 10)
         layout["margin"] = margin
-        title = layout.get("title")
-        if isinstance(title, dict):
-            layout["title"] = {**title, "y": 0.97, "yanchor": "top"}
     return figure
 
 
@@ -129,9 +137,10 @@ def render_png(figure: dict, *, width: int = PNG_WIDTH, height: int = PNG_HEIGHT
 
 
 def _text(value: Any) -> str:
+    """Return a plotly title or label as plain text: plotly's ``<br>`` line breaks become newlines."""
     if isinstance(value, dict):
-        return str(value.get("text") or "")
-    return str(value or "")
+        value = value.get("text")
+    return str(value or "").replace("<br>", "\n")
 
 
 def render_matplotlib(figure: dict, width: int = PNG_WIDTH, height: int = PNG_HEIGHT) -> bytes:
@@ -149,7 +158,7 @@ def render_matplotlib(figure: dict, width: int = PNG_WIDTH, height: int = PNG_HE
     layout = figure.get("layout") or {}
     fig = Figure(figsize=(width / 100, height / 100), dpi=100)
     ax = fig.add_subplot()
-    traces = [t for t in figure.get("data") or [] if t.get("type") in ("bar", "scatter")]
+    traces = [dict(t) for t in figure.get("data") or [] if t.get("type") in ("bar", "scatter")]
     horizontal = any(t.get("type") == "bar" and t.get("orientation") == "h" for t in traces)
 
     def cats(trace):  # the category axis: y for horizontal bars, else x
@@ -160,6 +169,7 @@ def render_matplotlib(figure: dict, width: int = PNG_WIDTH, height: int = PNG_HE
 
     categories: list[str] = []
     for trace in traces:
+        trace["name"] = _text(trace.get("name")) or None
         for category in cats(trace):
             if str(category) not in categories:
                 categories.append(str(category))
@@ -205,7 +215,7 @@ def render_matplotlib(figure: dict, width: int = PNG_WIDTH, height: int = PNG_HE
                         markersize=14, color=colour, label=trace.get("name"), linestyle="none")
     if horizontal:
         ax.set_yticks(range(len(categories)))
-        ax.set_yticklabels(categories, fontsize=8)
+        ax.set_yticklabels([_text(c) for c in categories], fontsize=8)
         ax.invert_yaxis()
         ax.set_title(_text(layout.get("title")), fontsize=12)
         ax.set_xlabel(_text((layout.get("xaxis") or {}).get("title")))
@@ -216,7 +226,7 @@ def render_matplotlib(figure: dict, width: int = PNG_WIDTH, height: int = PNG_HE
         fig.savefig(buffer, format="png")
         return buffer.getvalue()
     ax.set_xticks(range(len(categories)))
-    ax.set_xticklabels(categories, rotation=20, ha="right", fontsize=8)
+    ax.set_xticklabels([_text(c) for c in categories], rotation=20, ha="right", fontsize=8)
     ax.set_title(_text(layout.get("title")), fontsize=12)
     ax.set_xlabel(_text((layout.get("xaxis") or {}).get("title")))
     yaxis = layout.get("yaxis") or {}
@@ -225,8 +235,10 @@ def render_matplotlib(figure: dict, width: int = PNG_WIDTH, height: int = PNG_HE
         ax.set_ylim(*yaxis["range"])
     elif yaxis.get("rangemode") == "tozero":
         ax.set_ylim(bottom=0)
-    for annotation in layout.get("annotations") or []:
-        ax.text(0, 1.01, annotation.get("text", ""), transform=ax.transAxes, fontsize=9, va="bottom")
+    note = _text((layout.get("title") or {}).get("subtitle")) if isinstance(layout.get("title"), dict) else ""
+    for text in [note] + [a.get("text", "") for a in layout.get("annotations") or []]:
+        if text:
+            ax.text(0, 1.01, text, transform=ax.transAxes, fontsize=9, va="bottom")
     if any(t.get("name") for t in traces) and layout.get("showlegend", True):
         ax.legend(fontsize=8, loc="best")
     fig.tight_layout()

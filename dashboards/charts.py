@@ -40,18 +40,52 @@ GRADES = (
 )
 
 
+# The legend sits above the plot, left-aligned: outside the plot area plotly makes room for
+# it, so it never covers tick labels or axis titles however long they are.
+LEGEND = {"orientation": "h", "x": 0, "xanchor": "left", "y": 1.02, "yanchor": "bottom", "traceorder": "normal"}
+# Rates are drawn on 0–104%: the 100% tick shows and a point at 100% is not cut in half.
+PERCENT_AXIS = {"range": [0, 104], "tickvals": [0, 20, 40, 60, 80, 100],
+                "ticktext": ["0%", "20%", "40%", "60%", "80%", "100%"], "automargin": True}
+LABEL_WIDTH = 22  # characters a category label line may hold before it wraps
+LEGEND_WIDTH = 60  # characters a legend entry line may hold before it wraps
+
+
+def wrap(text: str, width: int = LABEL_WIDTH) -> str:
+    """Return ``text`` with ``<br>`` between lines of at most ``width`` characters (words kept whole).
+
+    A cohort name breaks first at its " — " ("Data Analyst L4 — January 2024" →
+    "Data Analyst L4<br>January 2024"), so plotly draws full names instead of cutting them.
+    """
+    lines: list[str] = []
+    for part in str(text).split(" — "):
+        line = ""
+        for word in part.split():
+            if line and len(line) + 1 + len(word) > width:
+                lines.append(line)
+                line = word
+            else:
+                line = f"{line} {word}" if line else word
+        lines.append(line)
+    return "<br>".join(line for line in lines if line)
+
+
 def _layout(title: str, **extra) -> dict:
     layout = {
         "template": "none",
-        "title": {"text": title},
+        "title": {"text": title, "x": 0, "xref": "paper", "xanchor": "left"},
         "font": {"family": "Arial, sans-serif", "size": 16, "color": TEXT_COLOUR},
-        "margin": {"t": 60, "r": 20, "b": 80, "l": 70},
-        "legend": {"orientation": "h", "y": -0.25},
+        "margin": {"t": 60, "r": 20, "b": 60, "l": 70},
+        "legend": LEGEND,
         "paper_bgcolor": "#ffffff",
         "plot_bgcolor": "#ffffff",
     }
     layout.update(extra)
     return layout
+
+
+def _category_axis(title: str) -> dict:
+    """Return an x axis of category labels (wrapped with ``wrap``) that makes room for them."""
+    return {"title": {"text": title}, "automargin": True, "type": "category"}
 
 
 # What plotly's validation turns ``"template": "none"`` into; set directly because the
@@ -86,10 +120,14 @@ def _rate(row: dict, measure: str) -> RateView:
 
 
 def _add_note(fig: go.Figure, note: str) -> None:
-    """Write ``note`` (if any) above the plot area, left-aligned: what the chart does not show, and why."""
+    """Write ``note`` (if any) as the title's subtitle: what the chart does not show, and why.
+
+    The page says the same in the chart's caption; the browser leaves the title out (the
+    page has its heading), the PNG download keeps both.
+    """
     if note:
-        fig.add_annotation(text=note, xref="paper", yref="paper", x=0, y=1.02, xanchor="left", yanchor="bottom",
-                           showarrow=False, font={"size": 14, "color": TEXT_COLOUR})
+        title = dict(fig.layout.title.to_plotly_json()) if fig.layout.title else {}
+        fig.update_layout(title={**title, "subtitle": {"text": note, "font": {"size": 13, "color": TEXT_COLOUR}}})
 
 
 def _interval_error(rates: list[RateView]) -> dict:
@@ -109,6 +147,9 @@ def _interval_error(rates: list[RateView]) -> dict:
     }
 
 
+SMALL_HOVER = "<br>Too few to compare: an open marker"
+
+
 def _rate_trace(shown: list[tuple[str, RateView]], *, name: str, symbol: str, horizontal: bool = False) -> dict:
     """Return the markers trace of ``(label, rate)`` pairs: rate in %, 95% interval bars, counts on hover.
 
@@ -120,11 +161,14 @@ def _rate_trace(shown: list[tuple[str, RateView]], *, name: str, symbol: str, ho
         name=name,
         **{labels: [label for label, _ in shown], values: [round(rate.rate * 100, 2) for _, rate in shown]},
         mode="markers",
-        marker={"color": RATE_COLOUR, "size": 11, "symbol": symbol},
+        cliponaxis=False,
+        marker={"color": RATE_COLOUR, "size": 11, "line": {"color": RATE_COLOUR, "width": 2},
+                "symbol": [f"{symbol}-open" if rate.small else symbol for _, rate in shown]},
         **{f"error_{values}": _interval_error([rate for _, rate in shown])},
-        customdata=[[rate.numerator, rate.denominator, rate.ci_text] for _, rate in shown],
+        customdata=[[rate.numerator, rate.denominator, rate.ci_text, SMALL_HOVER if rate.small else ""]
+                    for _, rate in shown],
         hovertemplate=f"%{{{labels}}}<br>%{{{values}:.1f}}% (%{{customdata[0]}} of %{{customdata[1]}})<br>"
-                      "95% interval %{customdata[2]}<extra></extra>",
+                      "95% interval %{customdata[2]}%{customdata[3]}<extra></extra>",
     )
 
 
@@ -134,13 +178,12 @@ def grade_distribution_figure(rows: list[dict]) -> dict:
     One bar trace per grade (Distinction, Merit, Pass, Fail, in that order); ``x`` is the
     cohort labels, ``y`` the counts of completed first-attempt EPAs with that grade.
     """
-    labels = [row["label"] for row in rows]
+    labels = [wrap(row["label"]) for row in rows]
     fig = _figure(layout=_layout(
         "First-attempt end-point assessment grades by cohort",
         barmode="stack",
-        legend={"orientation": "h", "y": -0.25, "traceorder": "normal"},
-        xaxis={"title": {"text": "Cohort"}, "automargin": True},
-        yaxis={"title": {"text": "Completed first-attempt EPAs"}, "rangemode": "tozero", "tickformat": "d"},
+        xaxis=_category_axis("Cohort"),
+        yaxis={"title": {"text": "First-attempt EPAs"}, "rangemode": "tozero", "tickformat": "d", "automargin": True},
     ))
     for key, name, colour, pattern in GRADES:
         fig.add_trace(_trace("bar", 
@@ -166,21 +209,21 @@ def rate_interval_figure(rows: list[dict], measure: str) -> dict:
     national figure is published in our sources).
     """
     label = MEASURES[measure]["label"]
-    shown = [(row["label"], _rate(row, measure)) for row in rows]
+    shown = [(wrap(row["label"]), _rate(row, measure)) for row in rows]
     shown = [(name, rate) for name, rate in shown if rate.has_results]
     names = [name for name, _ in shown]
     fig = _figure(layout=_layout(
         f"{label} by cohort, with 95% confidence intervals",
-        xaxis={"title": {"text": "Cohort"}, "automargin": True, "type": "category"},
-        yaxis={"title": {"text": f"{label} (%)"}, "range": [0, 100], "ticksuffix": "%"},
+        xaxis=_category_axis("Cohort"),
+        yaxis={"title": {"text": "Rate (%)"}, **PERCENT_AXIS},
     ))
     fig.add_trace(_rate_trace(shown, name="Cohort rate (95% interval)", symbol="circle"))
     benchmarked = [(name, rate) for name, rate in shown if rate.benchmark_rate is not None]
     how, reference = national_reference([rate for _, rate in shown])
     note = ""
     if how == "single":
-        fig.add_trace(_trace("scatter", 
-            name=benchmark_label(reference),
+        fig.add_trace(_trace("scatter",
+            name=wrap(benchmark_label(reference), LEGEND_WIDTH),
             x=names,
             y=[round(reference.benchmark_rate * 100, 2)] * len(names),
             mode="lines",
@@ -250,12 +293,12 @@ def forest_figure(rows: list[dict], measure: str) -> dict:
     left out; the y axis keeps the given order.
     """
     label = MEASURES[measure]["label"]
-    shown = [(row["label"], _rate(row, measure)) for row in rows]
+    shown = [(wrap(row["label"], 30), _rate(row, measure)) for row in rows]
     shown = [(name, rate) for name, rate in shown if rate.has_results]
     names = [name for name, _ in shown]
     fig = _figure(layout=_layout(
         f"{label}: cohorts against the national figure",
-        xaxis={"title": {"text": f"{label} (%)"}, "range": [0, 100], "ticksuffix": "%"},
+        xaxis={"title": {"text": "Rate (%)"}, **PERCENT_AXIS},
         yaxis={"type": "category", "autorange": "reversed", "automargin": True, "categoryorder": "array",
                "categoryarray": names},
         height=max(320, 60 + 34 * len(names)),
@@ -292,7 +335,7 @@ def monthly_intake_figure(months: list[dict]) -> dict:
     fig = _figure(layout=_layout(
         "Intake by month",
         xaxis={"title": {"text": "Month started"}, "type": "category", "automargin": True},
-        yaxis={"title": {"text": "Enrolments started"}, "rangemode": "tozero", "tickformat": "d"},
+        yaxis={"title": {"text": "Enrolments started"}, "rangemode": "tozero", "tickformat": "d", "automargin": True},
         showlegend=False,
     ))
     fig.add_trace(_trace("bar", 
@@ -310,9 +353,9 @@ def monthly_results_figure(months: list[dict]) -> dict:
     fig = _figure(layout=_layout(
         "First-attempt end-point assessment results by month",
         barmode="stack",
-        legend={"orientation": "h", "y": -0.3, "traceorder": "normal"},
         xaxis={"title": {"text": "Month of the result"}, "type": "category", "automargin": True},
-        yaxis={"title": {"text": "First-attempt results"}, "rangemode": "tozero", "tickformat": "d"},
+        yaxis={"title": {"text": "First-attempt results"}, "rangemode": "tozero", "tickformat": "d",
+               "automargin": True},
     ))
     for key, name, colour, pattern in GRADES:
         fig.add_trace(_trace("bar", 
@@ -337,14 +380,15 @@ def share_over_time_figure(rows: list[dict], measure: str = DISTINCTION_MERIT_SH
     shown = [(row, rate) for row, rate in shown if rate.has_results]
     fig = _figure(layout=_layout(
         f"{label} by cohort, over time",
-        xaxis={"title": {"text": "Cohort start date"}, "type": "date"},
-        yaxis={"title": {"text": f"{label} (%)"}, "range": [0, 100], "ticksuffix": "%"},
+        xaxis={"title": {"text": "Cohort start date"}, "type": "date", "automargin": True},
+        yaxis={"title": {"text": "Rate (%)"}, **PERCENT_AXIS},
     ))
     fig.add_trace(_trace("scatter", 
         name="Cohort (95% interval)",
         x=[row["cohort"].start_date.isoformat() for row, _ in shown],
         y=[round(rate.rate * 100, 2) for _, rate in shown],
         mode="markers+lines",
+        cliponaxis=False,
         line={"color": RATE_COLOUR, "width": 1, "dash": "dot"},
         marker={"color": RATE_COLOUR, "size": 11},
         error_y=_interval_error([rate for _, rate in shown]),
@@ -352,8 +396,7 @@ def share_over_time_figure(rows: list[dict], measure: str = DISTINCTION_MERIT_SH
         hovertemplate="%{customdata[0]}<br>%{y:.1f}% (%{customdata[1]} of %{customdata[2]})<extra></extra>",
     ))
     if not shown:
-        fig.add_annotation(text="No cohort has results yet.", xref="paper", yref="paper", x=0, y=1.02,
-                           xanchor="left", yanchor="bottom", showarrow=False)
+        _add_note(fig, "No cohort has results yet.")
     return _as_dict(fig)
 
 
@@ -384,13 +427,13 @@ def per_learner_figure(rows: list[dict], *, title: str, axis: str,
     """Return bars of coaching hours per enrolled learner for each row (cohorts or coaches); ``axis`` names the x axis."""
     fig = _figure(layout=_layout(
         title,
-        xaxis={"title": {"text": axis}, "automargin": True, "type": "category"},
-        yaxis={"title": {"text": y_title}, "rangemode": "tozero"},
+        xaxis=_category_axis(axis),
+        yaxis={"title": {"text": y_title}, "rangemode": "tozero", "automargin": True},
         showlegend=False,
     ))
-    fig.add_trace(_trace("bar", 
+    fig.add_trace(_trace("bar",
         name="Coaching hours per learner",
-        x=[row["label"] for row in rows],
+        x=[wrap(row["label"]) for row in rows],
         y=[round(row["hours_per_learner"] or 0, 1) for row in rows],
         marker={"color": HOURS_COLOUR},
         hovertemplate="%{x}<br>%{y:.1f} hours per learner<extra></extra>",

@@ -347,14 +347,18 @@ def benchmark_key(rate: RateView) -> tuple:
 def national_reference(rates: list[RateView]) -> tuple[str, RateView | None]:
     """Return how the national figure is drawn for these cohort rates (those with results).
 
-    ``("single", rate)`` when every benchmarked cohort has the same benchmark (a horizontal
+    ``("single", rate)`` when every cohort with results has the same benchmark (a horizontal
     line; ``rate`` carries it), ``("mixed", None)`` when cohorts have different benchmarks
-    (one mark per cohort), ``("none", None)`` when no cohort has a benchmark.
+    or some have none (one mark per benchmarked cohort), ``("none", None)`` when no cohort
+    has a benchmark.
     """
-    benchmarked = [rate for rate in rates if rate.has_results and rate.benchmark_rate is not None]
+    with_results = [rate for rate in rates if rate.has_results]
+    benchmarked = [rate for rate in with_results if rate.benchmark_rate is not None]
     if not benchmarked:
         return "none", None
-    if len({benchmark_key(rate) for rate in benchmarked}) == 1:
+    # One line across the chart only where it is every cohort's figure: a level 3 figure
+    # is never drawn across level 4 cohorts that have none.
+    if len(benchmarked) == len(with_results) and len({benchmark_key(rate) for rate in benchmarked}) == 1:
         return "single", benchmarked[0]
     return "mixed", None
 
@@ -378,20 +382,23 @@ def rate_chart_sections(cohort_rows: list[dict], measures: tuple[str, ...] = MEA
         how, reference = national_reference([row["rate"] for row in rows])
         caption = (
             f"Each dot is a cohort's {meta['label'].lower()}; the bar through it is its 95% confidence interval. "
-            "Cohorts with no results yet are left out."
+            "Cohorts with no results yet are left out; an open marker is a cohort with too few results to compare "
+            f"(fewer than {small_threshold()})."
         )
         if how == "single":
             caption += f" The dashed line is the {meta['national_name']}: {benchmark_label(reference)}."
         elif how == "mixed":
             caption += (
-                f" A short black dash on each cohort marks the {meta['national_name']} for its standard or level."
+                f" A short black dash on a cohort marks the {meta['national_name']} for its standard or level; "
+                "cohorts without a dash have no national figure of this measure loaded."
             )
         elif measure == DISTINCTION_MERIT_SHARE:
             caption += " No national distinction and merit figure is published in our sources, so no line is drawn."
         else:
             caption += f" No {meta['national_name']} is loaded, so no line is drawn."
         sections.append(
-            {"id": CHART_IDS[measure], "measure": measure, "label": meta["label"], "caption": caption, "rows": rows}
+            {"id": CHART_IDS[measure], "measure": measure, "label": meta["label"], "caption": caption, "rows": rows,
+             "cohorts_benchmarked": how != "none"}
         )
     return sections
 

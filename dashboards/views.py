@@ -183,6 +183,7 @@ def _overview(request: HttpRequest, context: dict) -> dict:
     summary = shown["summary"]
     cohort_rows = summary["cohorts"]
     figures = dashboard_figures(cohort_rows, ALL_MEASURES) if cohort_rows else {}
+    sections = rate_chart_sections(cohort_rows, ALL_MEASURES)
     return {
         "summary": summary,
         "source": shown["source"],
@@ -193,7 +194,10 @@ def _overview(request: HttpRequest, context: dict) -> dict:
         "cohort_rows": cohort_rows,
         "figures": figures,
         "has_charts": bool(cohort_rows),
-        "rate_sections": rate_chart_sections(cohort_rows, ALL_MEASURES),
+        "rate_sections": sections,
+        # Measures some cohort on this page is compared on (its standard's or level's figure),
+        # though the all-cohorts row has no figure of its own.
+        "cohort_benchmarked": [s["measure"] for s in sections if s["cohorts_benchmarked"]],
     }
 
 

@@ -20,8 +20,12 @@
         return;
       }
       var figure = figures[id];
+      // The page's heading and caption above the chart say what its title and note say
+      // (the PNG download keeps them): leave them out so the legend sits at the top.
+      var layout = Object.assign({}, figure.layout, { title: { text: "" } });
+      layout.margin = Object.assign({}, layout.margin, { t: 20 });
       element.classList.add("dashboard-chart--drawn");
-      window.Plotly.newPlot(element, figure.data, figure.layout, {
+      window.Plotly.newPlot(element, figure.data, layout, {
         responsive: true,
         displayModeBar: false,
         displaylogo: false

@@ -98,6 +98,35 @@ CHARTS_WITHOUT_TABLE = """() => {
 }"""
 
 
+# Each drawn chart's legend against its axis titles and tick labels: the pairs whose boxes
+# overlap (was: legends over the axis titles and over the cohort names).
+LEGEND_OVERLAPS = """() => {
+    const box = (el) => el.getBoundingClientRect();
+    const meet = (a, b) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom
+        && a.width > 0 && b.width > 0;
+    const found = [];
+    document.querySelectorAll('.js-plotly-plot').forEach((plot) => {
+        const legend = plot.querySelector('.legend');
+        if (!legend) return;
+        const others = plot.querySelectorAll('.g-xtitle, .g-ytitle, .xtick text, .ytick text');
+        others.forEach((other) => {
+            if (meet(box(legend), box(other))) found.push(plot.id + ': ' + (other.textContent || '').trim());
+        });
+    });
+    return found;
+}"""
+
+
+def _charts_are_readable(v, label):
+    """Every chart is drawn, its legend covers no axis title or tick label, at desktop and phone width."""
+    for width, height in ((1280, 900), (390, 844)):
+        v.page.set_viewport_size({"width": width, "height": height})
+        v.page.wait_for_timeout(300)  # plotly redraws on resize (responsive: true)
+        assert v.page.locator(".js-plotly-plot").count() >= 1, label
+        assert v.page.evaluate(LEGEND_OVERLAPS) == [], (label, width)
+    v.page.set_viewport_size({"width": 1280, "height": 900})
+
+
 def _open(v, locator):
     locator.click()
     v.page.wait_for_load_state("networkidle")
@@ -130,6 +159,7 @@ def test_head_of_data_filters_the_dashboard_visits_every_tab_and_opens_the_board
         # Each drawn chart has its data as a table underneath (its text alternative).
         assert v.page.locator(".dashboard-chart").count() >= 1, label
         assert v.page.evaluate(CHARTS_WITHOUT_TABLE) == [], label
+        _charts_are_readable(v, label)
         assert v.axe_violations() == [], label
         assert v.console_errors == [], label
         if label != "Overview":  # the overview is screenshotted unfiltered above

@@ -405,7 +405,8 @@ def test_grade_chart_stacks_first_attempt_grades_per_cohort(cohort):
     assert figure["layout"]["barmode"] == "stack"
     assert [trace["name"] for trace in figure["data"]] == ["Distinction", "Merit", "Pass", "Fail"]
     assert [trace["y"] for trace in figure["data"]] == [[23, 1], [23, 1], [3, 5], [1, 3]]
-    assert figure["data"][0]["x"] == ["Data Analyst L4 — January 2024", "Data Engineer L5 — 2025"]
+    # Full names, wrapped at the " — " so plotly never cuts them.
+    assert figure["data"][0]["x"] == ["Data Analyst L4<br>January 2024", "Data Engineer L5<br>2025"]
     json.dumps(figure)  # JSON-safe for json_script
 
 
@@ -419,7 +420,40 @@ def test_rate_chart_draws_intervals_and_the_national_line(cohort):
     assert points["error_y"]["array"] == [round((0.8876 - 0.8) * 100, 2)]
     assert points["error_y"]["arrayminus"] == [round((0.8 - 0.6696) * 100, 2)]
     assert national["mode"] == "lines" and national["y"] == [60.5]
-    assert national["name"] == "National 60.5% (2023/24, DfE apprenticeship national achievement rate tables)"
+    assert national["name"].replace("<br>", " ") == (
+        "National 60.5% (2023/24, DfE apprenticeship national achievement rate tables)")
+    assert all(len(line) <= 60 for line in national["name"].split("<br>"))  # the legend entry wraps
+
+
+def test_a_national_line_is_drawn_only_where_it_is_every_cohorts_figure(cohort):
+    """Was: a level 3 pass-rate figure drawn as one line across level 4 cohorts that have none."""
+    level4 = factories.CohortFactory(name="Data Analyst L4 — March 2025")
+    rows = _chart_rows(make_snapshot(cohort), make_snapshot(level4, benchmarks=False))
+
+    points, national = rate_interval_figure(rows, "achievement_rate")["data"]
+
+    assert national["mode"] == "markers" and national["name"] == "National benchmark for the cohort"
+    assert national["x"] == ["Data Analyst L4<br>January 2024"] and national["y"] == [60.5]
+    assert len(points["x"]) == 2
+
+
+def test_a_cohort_with_too_few_results_is_an_open_marker(cohort):
+    """Was: a cohort whose only leaver withdrew plotted at 0% like any other."""
+    one = make_snapshot(factories.CohortFactory(name="Data Technician L3 — September 2025"), achievement=(0, 1))
+    rows = _chart_rows(make_snapshot(cohort), one)
+
+    points = rate_interval_figure(rows, "achievement_rate")["data"][0]
+
+    assert points["y"] == [80.0, 0.0]
+    assert points["marker"]["symbol"] == ["circle", "circle-open"]
+    assert [c[3] for c in points["customdata"]] == ["", "<br>Too few to compare: an open marker"]
+    assert points["cliponaxis"] is False
+    assert figure_axis_has_room_for_100(rate_interval_figure(rows, "achievement_rate"))
+
+
+def figure_axis_has_room_for_100(figure) -> bool:
+    axis = figure["layout"]["yaxis"]
+    return axis["range"][1] > 100 and 100 in axis["tickvals"]
 
 
 def test_rate_chart_for_distinction_merit_has_no_national_line_but_a_note(cohort):
@@ -429,7 +463,8 @@ def test_rate_chart_for_distinction_merit_has_no_national_line_but_a_note(cohort
 
     assert len(figure["data"]) == 1
     assert figure["data"][0]["y"] == [92.0]  # the cohort with no results is left out
-    assert "No national distinction and merit figure is published" in figure["layout"]["annotations"][0]["text"]
+    assert "No national distinction and merit figure is published" in figure["layout"]["title"]["subtitle"]["text"]
+    assert figure["layout"]["legend"]["y"] > 1  # above the plot: never over tick labels or axis titles
 
 
 def test_coaching_chart_shows_hours_per_learner(cohort):
@@ -611,3 +646,14 @@ def test_the_page_links_keep_the_filters(client_for, head):
     assert f"standard={standard.pk}&amp;page=2" in response.content.decode() or (
         f"page=2&amp;standard={standard.pk}" in response.content.decode()
     )
+
+
+def test_the_headline_says_cohorts_are_compared_where_only_the_total_has_no_national_figure(client_for, head, cohort):
+    """Was: "No national … is loaded" above a chart comparing cohorts with their level's figure."""
+    make_snapshot(cohort)  # compared with NARTs 60.5% (achievement) and Ofqual 89.7% (first attempt)
+    make_snapshot(None, benchmarks=False)
+    body = client_for(head).get(DASHBOARD).content.decode()
+    assert ("No national achievement rate for all standards together is loaded, so this total is not compared. "
+            "Cohorts are compared with the figure for their own standard or level") in body
+    assert "No national achievement rate is loaded, so this rate is not compared" not in body
+    assert "No national pass rate is loaded, so this rate is not compared" in body  # no cohort has one either
