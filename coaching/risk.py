@@ -16,7 +16,10 @@ The risk rules, for enrolments in learning (``active``) only:
   counted from the last attended session, or from the start or the return from a break
   if later;
 - ``otj_behind``: off-the-job hours logged more than 20% behind the hours planned to
-  date (20.0% behind is not at risk; 20.1% is);
+  date (20.0% behind is not at risk; 20.1% is), judged from ``OTJ_GRACE_DAYS`` after the
+  start or the return from a break: in the first four weeks the hours planned to date
+  are too few to measure (1.6 hours three days in), and a flag then only teaches coaches
+  to ignore it. The grace period is Academy's own choice, not a funding rule;
 - ``review_overdue``: the progress review due date (``cohorts.funding_rules``) has
   passed;
 - ``no_shows``: the two most recent sessions (up to today) were both no-shows.
@@ -46,6 +49,7 @@ from cohorts.models import Enrolment, EnrolmentStatusChange
 
 NO_SESSION_DAYS = 30
 OTJ_BEHIND_LIMIT = Decimal("0.20")
+OTJ_GRACE_DAYS = 28
 CURRENT_STATUSES = (
     Enrolment.Status.ACTIVE,
     Enrolment.Status.BREAK_IN_LEARNING,
@@ -123,6 +127,20 @@ class LearnerRisk:
     @property
     def days_review_overdue(self) -> int:
         return max((self.today - self.review_due.value).days, 0)
+
+    @property
+    def learning_since(self) -> dt.date:
+        """The start, or the end of the latest finished break in learning if later."""
+        return max([self.enrolment.start_date, *[b.end for b in self.breaks if not b.open and b.end]])
+
+    @property
+    def otj_judged_from(self) -> dt.date:
+        """The first day the off-the-job rule is applied: ``OTJ_GRACE_DAYS`` after ``learning_since``."""
+        return self.learning_since + dt.timedelta(days=OTJ_GRACE_DAYS)
+
+    @property
+    def otj_in_grace(self) -> bool:
+        return self.today < self.otj_judged_from
 
     @property
     def otj_behind_percent(self) -> Decimal | None:
@@ -264,7 +282,7 @@ def risk_reasons(risk: LearnerRisk) -> list[RiskReason]:
             else f"No attended session in the {days} days since {since.day} {since:%B %Y}."
         )
         reasons.append(RiskReason("no_session", "No session in 30 days", detail))
-    if risk.otj_behind is not None and risk.otj_behind > OTJ_BEHIND_LIMIT:
+    if risk.otj_behind is not None and risk.otj_behind > OTJ_BEHIND_LIMIT and not risk.otj_in_grace:
         reasons.append(
             RiskReason(
                 "otj_behind",

@@ -122,6 +122,33 @@ def test_off_the_job_hours_more_than_20_percent_behind(enrolment, logged, behind
     assert ("otj_behind" in risk.reason_codes) is at_risk
 
 
+@pytest.mark.parametrize(("days_in", "at_risk"), [(3, False), (27, False), (28, True)])
+def test_a_new_starter_is_not_judged_on_off_the_job_hours_for_four_weeks(coach, days_in, at_risk):
+    """Was: "0.0 of 1.6 hours, 100% behind" three days in, so coaches learned to ignore the flag."""
+    start = TODAY - dt.timedelta(days=days_in)
+    enrolment = factories.EnrolmentFactory(coach=coach, start_date=start, planned_end_date=start + dt.timedelta(days=730),
+                                           planned_otj_hours=Decimal(730))
+    risk = risk_of(enrolment)
+    assert risk.otj_logged == 0 and risk.otj_behind_percent == Decimal("100.0")
+    assert risk.otj_judged_from == start + dt.timedelta(days=28)
+    assert ("otj_behind" in risk.reason_codes) is at_risk
+
+
+def test_the_grace_period_starts_again_after_a_return_from_a_break(enrolment):
+    OffTheJobActivity.objects.filter(enrolment=enrolment).delete()  # far behind
+    returned = TODAY - dt.timedelta(days=10)
+    EnrolmentStatusChange.objects.bulk_create([
+        EnrolmentStatusChange(enrolment=enrolment, from_status="active", to_status="break_in_learning",
+                              effective_date=TODAY - dt.timedelta(days=60), reason="Illness"),
+        EnrolmentStatusChange(enrolment=enrolment, from_status="break_in_learning", to_status="active",
+                              effective_date=returned, reason="Back"),
+    ])
+    risk = risk_of(enrolment)
+    assert risk.otj_judged_from == returned + dt.timedelta(days=28)
+    assert "otj_behind" not in risk.reason_codes
+    assert "otj_behind" in risk_of(enrolment, today=returned + dt.timedelta(days=28)).reason_codes
+
+
 def test_the_behind_reason_gives_hours_to_a_tenth_as_the_table_does(enrolment):
     """159.75 hours logged shows as 159.8 (half up), whatever the database's number type."""
     OffTheJobActivity.objects.filter(enrolment=enrolment).delete()
