@@ -24,10 +24,13 @@ DATE     ISO 8601 (``2026-11-29``)    date cell shown 29/11/2026
 
 ``None`` is always an empty cell (never 0 for "unknown").
 
-Formula injection (OWASP "CSV Injection"): any text cell that begins with ``=``, ``+``,
-``-``, ``@``, a tab or a carriage return gets a leading apostrophe (``guard_text``) so
-Excel, LibreOffice and Google Sheets show it as text and never run it; numbers and dates
-are written as numbers and dates, so a negative number stays a number. CSV files are
+Formula injection (OWASP "CSV Injection"): in CSV, any text cell that begins with ``=``,
+``+``, ``-``, ``@``, a tab or a carriage return gets a leading apostrophe (``guard_text``)
+so Excel, LibreOffice and Google Sheets show it as text and never run it (the importer
+takes it off again: ``unguard_text``). In XLSX text is always a string cell, never a
+formula, and such text carries Excel's "quote prefix" flag instead: the cell shows
+``=1+1``, not ``'=1+1``. Numbers and dates are written as numbers and dates, so a negative
+number stays a number. CSV files are
 UTF-8 with a byte-order mark so Excel reads "£" and accents; ISO dates are read as dates
 by spreadsheets and Power BI whatever their locale.
 """
@@ -71,6 +74,17 @@ def guard_text(value) -> str:
     text = "" if value is None else str(value)
     if text.startswith(FORMULA_PREFIXES):
         return "'" + text
+    return text
+
+
+def unguard_text(text: str) -> str:
+    """Undo ``guard_text`` on text read back from a download: "'=1+1" → "=1+1"; other text unchanged.
+
+    Only an apostrophe followed by one of ``FORMULA_PREFIXES`` is taken off, so importing
+    Academy's own CSV keeps the names as they were.
+    """
+    if text.startswith("'") and text[1:].startswith(FORMULA_PREFIXES):
+        return text[1:]
     return text
 
 
@@ -173,10 +187,11 @@ def _xlsx_cell(sheet, value: Any, kind: str):
     from openpyxl.cell import WriteOnlyCell
 
     if kind == AUTO:
-        value = safe_cell(value) if value is not None else None
+        if value is not None and not isinstance(value, (bool, int, float, Decimal, dt.date)):
+            value = str(value)
         kind = DATE if isinstance(value, dt.date) else TEXT if isinstance(value, str) else AUTO
     elif value is not None and (kind == TEXT or (kind == DATE and not isinstance(value, dt.date))):
-        value, kind = guard_text(value), TEXT
+        value, kind = ("" if value is None else str(value)), TEXT
     elif value is not None and kind == INT:
         value = int(value)
     elif value is not None and kind in XLSX_FORMATS:
@@ -185,7 +200,11 @@ def _xlsx_cell(sheet, value: Any, kind: str):
     if value is None:
         return cell
     if kind == TEXT:
-        cell.data_type = "s"  # never a formula, whatever the text
+        # A string cell is never a formula; "quote prefix" (Excel's own leading-apostrophe
+        # flag, not part of the text) keeps it text when someone edits the cell too.
+        cell.data_type = "s"
+        if value.startswith(FORMULA_PREFIXES):
+            cell.quotePrefix = True
     elif kind in XLSX_FORMATS and kind != INT:
         cell.number_format = XLSX_FORMATS[kind]
     return cell
@@ -206,7 +225,6 @@ def write_xlsx(table: Table) -> bytes:
     """
     # openpyxl loads on first use: most requests write no workbook.
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
@@ -221,7 +239,7 @@ def write_xlsx(table: Table) -> bytes:
     bold = Font(bold=True)
     headings = []
     for column in table.columns:
-        cell = WriteOnlyCell(sheet, value=guard_text(column.heading))
+        cell = _xlsx_cell(sheet, column.heading, TEXT)
         cell.font = bold
         headings.append(cell)
     sheet.append(headings)

@@ -44,6 +44,7 @@ from coaching.progress import (
     quarter_start,
     review_due,
 )
+from academy.numbers import percent
 from cohorts.funding_rules import RuleFigure
 from cohorts.models import Enrolment, EnrolmentStatusChange
 
@@ -144,7 +145,7 @@ class LearnerRisk:
 
     @property
     def otj_behind_percent(self) -> Decimal | None:
-        return None if self.otj_behind is None else (self.otj_behind * 100).quantize(Decimal("0.1"))
+        return percent(self.otj_behind)
 
     @property
     def reason_codes(self) -> list[str]:

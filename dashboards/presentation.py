@@ -15,12 +15,13 @@ dicts, lists and strings, with no database access. The statistics rules are in
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any, Iterable
 
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
+
+from academy.numbers import format_percent
 
 
 NO_RESULTS = "No results yet"
@@ -97,14 +98,6 @@ def _float(value: Any) -> float | None:
     if value is None or value == "":
         return None
     return float(value)
-
-
-def format_percent(fraction: float | Decimal | str | None, places: int = 1) -> str:
-    """Return a fraction 0–1 as a percentage string: 0.92 → "92.0%"; ``None`` → ""."""
-    value = _float(fraction)
-    if value is None:
-        return ""
-    return f"{value * 100:.{places}f}%"
 
 
 def format_p_value(p_value: float | None) -> str:

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_POST
 from academy.audit import Action, record
 from academy.decorators import perm_required
 from academy.exports import CSV_CONTENT_TYPE, write_csv
+from academy.numbers import format_percent
 from cohorts.models import Standard
 from outcomes import runs
 from outcomes.benchmarking import load_benchmarks, save_benchmark
@@ -49,7 +50,6 @@ from .presentation import (
     dashboard_summary,
     dashboard_tabs,
     format_computed_at,
-    format_percent,
     rate_chart_sections,
     too_few_text,
     verdict_text,
@@ -331,7 +331,7 @@ def _coaching(request: HttpRequest, context: dict) -> dict:
     summary = shown["summary"]
     cohort_rows = summary["cohorts"]
     coaching = pages.coaching_groups(filters, live, cohort_rows)
-    risk, coach_rows = coaching["risk"], coaching["coach_rows"]
+    coach_rows = coaching["coach_rows"]
     coach_page = Paginator(coach_rows, GROUPS_PER_PAGE).get_page(request.GET.get("coach_page"))
     coach_count, coach_rows = len(coach_rows), list(coach_page.object_list)
     overall = summary["overall"]
@@ -346,7 +346,6 @@ def _coaching(request: HttpRequest, context: dict) -> dict:
         "coach_rows": coach_rows,
         "coach_page": coach_page,
         "coach_count": coach_count,
-        "risk_available": risk is not None,
         "figures": pages.coaching_figures(cohort_rows, coach_rows),
         "has_charts": bool(cohort_rows or coach_rows),
     }

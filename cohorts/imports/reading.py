@@ -18,6 +18,8 @@ import zipfile
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from academy.exports import unguard_text
+
 CSV = "csv"
 XLSX = "xlsx"
 XML = "xml"
@@ -152,7 +154,8 @@ def cell_text(value) -> str:
     """Return a cell as trimmed text; a whole number stored as a number loses its ``.0``.
 
     Excel stores ULNs and employee numbers typed as numbers as floats: 9900000705.0 →
-    ``"9900000705"``. Dates become ``dd/mm/yyyy``. ``None`` → ``""``.
+    ``"9900000705"``. Dates become ``dd/mm/yyyy``. ``None`` → ``""``. Text Academy's own
+    download guarded against formulas ("'=1+1") comes back as it was ("=1+1").
     """
     if value is None:
         return ""
@@ -166,7 +169,7 @@ def cell_text(value) -> str:
         value = value.date()
     if isinstance(value, dt.date):
         return value.strftime("%d/%m/%Y")
-    return str(value).strip()
+    return unguard_text(str(value).strip())
 
 
 # Excel's day 1 is 1 January 1900, with the 1900 leap-year bug: serial 60 is the

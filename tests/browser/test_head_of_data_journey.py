@@ -50,7 +50,7 @@ def test_head_of_data_reads_the_dashboard_and_downloads_the_csv(visitor, demo):
     with v.page.expect_download() as download_info:
         v.page.click("text=Download as CSV")
     path = download_info.value.path()
-    rows = list(csv.DictReader(io.StringIO(open(path, encoding="utf-8").read())))
+    rows = list(csv.DictReader(io.StringIO(open(path, encoding="utf-8-sig").read())))
     total = next(r for r in rows if r["cohort"] == "All cohorts")
     assert total["distinction_merit_rate"] == "0.9200"
     assert total["national_achievement_rate"] == "0.6050"

@@ -319,3 +319,22 @@ def test_large_imports_written_with_copy_give_the_same_rows_and_history(world, l
     assert got[3] == expected[3] and got[4] == expected[4] and got[5] == expected[5]
     assert [r.action for r in check(name).rows] == ["unchanged"] * len(got[0])
     factories.LearnerFactory()  # the id sequence moved past the copied rows
+
+
+def test_academys_own_learner_download_imports_back_unchanged(client_for, lead, world):
+    """Was: importing Academy's CSV stored the formula guard's apostrophe in the name ("'=1+1")."""
+    odd = factories.LearnerFactory(first_name="=1+1", last_name="-Smith", team=world["revenues"],
+                                   line_manager_name="@Home", employee_number="009001", uln="")
+    plain = factories.LearnerFactory(first_name="Priya", last_name="O'Brien", team=world["care"],
+                                     employee_number="009002", uln="")
+    content = client_for(lead).get("/learners/export.csv").content
+    assert b"'=1+1" in content  # guarded in the file
+
+    plan = pipeline.build_plan(content=content, options={})
+
+    assert {r.row: r.action for r in plan.rows} == {2: "unchanged", 3: "unchanged"}, [r.errors for r in plan.rows]
+    pipeline.apply_plan(plan=plan)
+    odd.refresh_from_db()
+    plain.refresh_from_db()
+    assert (odd.first_name, odd.last_name, odd.line_manager_name) == ("=1+1", "-Smith", "@Home")
+    assert plain.last_name == "O'Brien"

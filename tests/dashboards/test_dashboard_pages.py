@@ -230,10 +230,7 @@ def test_the_coaching_page_gives_sessions_and_hours_per_learner_by_cohort_and_co
     assert coaches["Carol Coach"]["sessions_per_learner"] == 0
     page = text(response)
     assert "0.7 2 ÷ 3" in page  # sessions per learner with its numerator and denominator
-    if response.context["risk_available"]:
-        assert coaches["Bob Coach"]["risk"]["in_learning"] == 4
-    else:
-        assert "Not available yet" in page
+    assert coaches["Bob Coach"]["risk"]["in_learning"] == 4
 
 
 @pytest.mark.parametrize("url", PAGES)

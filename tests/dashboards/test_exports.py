@@ -208,7 +208,7 @@ def test_it_exports_impact_records_with_dates_as_dates(client_for, head, impact)
     ]
     sheet = read_xlsx(client_for(head).get(table_url("impact-records", "xlsx")))
     assert sheet["I3"].value == dt.datetime(2026, 3, 31) and sheet["I3"].number_format == "DD/MM/YYYY"
-    assert sheet["A3"].value == "'=Debt resolved" and sheet["A3"].data_type == "s"
+    assert sheet["A3"].value == "=Debt resolved" and sheet["A3"].data_type == "s" and sheet["A3"].quotePrefix
 
 
 def test_it_exports_value_for_the_levy_with_unknown_bands_left_empty(client_for, lead, impact):
