@@ -15,10 +15,11 @@ HOST := 127.0.0.1
 PORT := 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help run demo-data test ci clean
+.PHONY: help run demo-data reset-demo test ci clean
 
 help:
 	@echo "make run    set up .venv, load the demo data and serve http://$(HOST):$(PORT)"
+	@echo "make reset-demo  rebuild the demo academy (your own learners, cohorts and teams are kept)"
 	@echo "make test   set up .venv and run the tests (pytest; extra arguments: make test PYTEST_ARGS='-k name')"
 	@echo "make ci     run .ci/run (tests on SQLite, then on PostgreSQL with Redis and a real Celery worker)"
 	@echo "make clean  remove .venv, collected static files and caches (keeps db.sqlite3)"
@@ -37,7 +38,14 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/python
 run demo-data: export DEBUG := 1
 
 demo-data: $(VENV)/.installed
-	$(MANAGE) migrate --noinput
+	$(MANAGE) migrate --noinput -v 0
+	$(MANAGE) load_reference_data
+	$(MANAGE) seed_demo --keep-existing
+	$(MANAGE) recompute_metrics
+
+reset-demo: export DEBUG := 1
+reset-demo: $(VENV)/.installed
+	$(MANAGE) migrate --noinput -v 0
 	$(MANAGE) load_reference_data
 	$(MANAGE) seed_demo
 	$(MANAGE) recompute_metrics

@@ -10,6 +10,7 @@ class AcademyConfig(AppConfig):
         from django.contrib.auth import signals
 
         from . import audit  # in ready: audit imports the models
+        from . import checks  # noqa: F401  registers the deployment checks
 
         signals.user_logged_in.connect(audit.on_user_logged_in, dispatch_uid="academy.audit.sign_in")
         signals.user_login_failed.connect(audit.on_user_login_failed, dispatch_uid="academy.audit.sign_in_failed")

@@ -281,7 +281,7 @@ class EnrolmentCreateForm(forms.Form):
         help_text="Used by the off-the-job minimum rules (full-time is 30 hours or more).",
     )
     prior_learning_reduction_hours = forms.DecimalField(
-        label="Off-the-job reduction for prior learning (hours)",
+        label="Off-the-job reduction for prior learning, in hours",
         min_value=0,
         max_digits=7,
         decimal_places=2,
@@ -376,7 +376,7 @@ class StartBreakForm(VersionMixin):
 class EndBreakForm(VersionMixin):
     on = date_field(
         "Date the learner returned",
-        help_text="The planned end date moves later by the length of the break. For example, 29/11/2026",
+        help_text="For example, 29/11/2026",
     )
     reason = forms.CharField(label="Note", required=False, widget=forms.Textarea(attrs={"rows": 2}))
 

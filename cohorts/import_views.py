@@ -38,7 +38,7 @@ class UploadForm(forms.Form):
     team = forms.ModelChoiceField(
         queryset=Team.objects.all(),
         required=False,
-        label="Team for new learners (ILR files only)",
+        label="Team for new learners, for ILR files only",
         help_text="ILR files do not say which team a learner works in. Learners already in Academy keep their team.",
         empty_label="No team: only update learners already in Academy",
     )

@@ -115,7 +115,7 @@ class LevyValueForm(forms.Form):
     """The optional inputs of the value-for-the-levy page (GET): an hourly cost and an annual pay bill, in pounds."""
 
     hourly_cost = forms.DecimalField(
-        label="Hourly cost of staff time (£)",
+        label="Hourly cost of staff time, in pounds",
         required=False,
         min_value=Decimal("0"),
         max_value=Decimal("10000"),
@@ -126,7 +126,7 @@ class LevyValueForm(forms.Form):
                         "max_value": "Hourly cost must be £10,000 or less"},
     )
     pay_bill = forms.DecimalField(
-        label="Annual pay bill (£)",
+        label="Annual pay bill, in pounds",
         required=False,
         min_value=Decimal("0"),
         max_digits=14,

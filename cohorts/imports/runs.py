@@ -117,10 +117,13 @@ def confirm_import(*, run: ImportRun, skip_rows, user) -> ImportRun:
     blocking = [number for number in error_rows(run) if number not in skip]
     if blocking:
         shown = ", ".join(str(n) for n in blocking[:20])
-        raise ImportBlocked(
-            f"Rows {shown}{' and more' if len(blocking) > 20 else ''} have errors: fix the file and upload it "
-            "again, or tick “Skip this row” for each of them."
-        )
+        if len(blocking) == 1:
+            what = f"Row {shown} has an error: fix the file and upload it again, or tick “Skip this row” for it."
+        else:
+            more = " and more" if len(blocking) > 20 else ""
+            what = (f"Rows {shown}{more} have errors: fix the file and upload it again, or tick “Skip this row” "
+                    "for each of them.")
+        raise ImportBlocked(what)
     updated = ImportRun.objects.filter(pk=run.pk, status=ImportRun.Status.PREVIEWED).update(
         status=ImportRun.Status.IMPORTING, skip_rows=skip, processed_rows=0, updated_at=timezone.now()
     )

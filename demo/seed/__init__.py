@@ -12,6 +12,8 @@ from demo.seed.cohorts import (
     DemoError,
     DemoReport,
     DemoStandardsMissing,
+    demo_logins,
+    demo_present,
     seed_demo,
 )
 from demo.seed.impact import seed_impact_records
@@ -25,6 +27,8 @@ __all__ = [
     "DemoError",
     "DemoReport",
     "DemoStandardsMissing",
+    "demo_logins",
+    "demo_present",
     "seed_demo",
     "seed_impact_records",
     "seed_reviews_and_activities",

@@ -119,7 +119,11 @@ def _check_conflicts(plan: list[_Learner]) -> None:
     if mixed.exists():
         problems.append(f"{mixed.count()} enrolments link demo and non-demo rows")
     if problems:
-        raise DemoConflict("Cannot replace the demo without touching other data: " + "; ".join(problems) + ".")
+        raise DemoConflict(
+            "Cannot replace the demo without touching other data: " + "; ".join(problems) + ". Nothing was "
+            "changed. To start again from an empty academy, delete db.sqlite3 (or the database DATABASE_URL "
+            "names) and run make run."
+        )
 
 
 def _delete_previous_demo(plan: list[_Learner]) -> int:
@@ -134,6 +138,16 @@ def _delete_previous_demo(plan: list[_Learner]) -> int:
     demo_learners.delete()
     demo_cohorts.delete()
     return replaced
+
+
+def demo_present() -> bool:
+    """Return whether a demo academy is in the database (its provider's cohorts exist)."""
+    return Cohort.objects.filter(provider=DEMO_PROVIDER, provider_ukprn=DEMO_UKPRN).exists()
+
+
+def demo_logins() -> tuple[tuple[str, str, str], ...]:
+    """Return the demo users as (e-mail, role, full name)."""
+    return tuple((email, role.label, full_name) for email, role, full_name in STAFF)
 
 
 def seed_demo(*, password: str) -> DemoReport:
@@ -259,5 +273,5 @@ def seed_demo(*, password: str) -> DemoReport:
         first_attempt_distinction_merit=sum(r.grade in ("distinction", "merit") for r in first_attempts),
         learners_replaced=replaced,
         metrics_recomputed=metrics_recomputed,
-        logins=tuple((email, role.label, full_name) for email, role, full_name in STAFF),
+        logins=demo_logins(),
     )

@@ -76,6 +76,10 @@ def test_error_rows_must_be_fixed_or_skipped_before_anything_is_imported(client_
             "of them.") in response.content.decode()
     run.refresh_from_db()
     assert run.status == "previewed" and Learner.objects.count() == 0
+    response = client.post(reverse("imports:confirm", args=[run.pk]), {"skip": ["3", "4", "5", "6", "7", "8"]},
+                           follow=True)
+    assert ("Row 9 has an error: fix the file and upload it again, or tick “Skip this row” for it."
+            in response.content.decode())  # was "Rows 9 have errors"
 
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("imports:confirm", args=[run.pk]), {"skip": ["3", "4", "5", "6", "7", "8", "9"]})

@@ -1,6 +1,5 @@
 """The demo academy (``demo.seed.seed_demo`` and ``manage.py seed_demo``)."""
 import datetime as dt
-import importlib.util
 import re
 from decimal import Decimal
 from io import StringIO
@@ -253,7 +252,6 @@ def test_it_needs_the_data_standards(db):
     assert not Learner.objects.exists()
 
 
-@pytest.mark.skipif(importlib.util.find_spec("outcomes.metrics") is None, reason="no metrics service yet")
 def test_the_all_snapshot_shows_46_of_50(seeded):
     """The metrics job runs once after seeding: distinction/merit 46 of 50 first attempts."""
     assert seeded.metrics_recomputed is True
@@ -271,6 +269,21 @@ def test_the_command_prints_counts_and_logins(standards):
         assert email in text
     assert "s3cret-demo" in text
     assert User.objects.get(email="coach@example.org").check_password("s3cret-demo") is True
+
+
+def test_make_run_keeps_the_demo_and_what_a_user_added_to_it(standards):
+    """Was: a second ``make run`` failed ("Cannot replace the demo …") once a lead had enrolled someone."""
+    call_command("seed_demo", password=PASSWORD, stdout=StringIO())
+    mine = factories.EnrolmentFactory(cohort=demo_enrolments().first().cohort,
+                                      learner__work_email="new.starter@county.example.org")
+    out = StringIO()
+    call_command("seed_demo", password=PASSWORD, keep_existing=True, stdout=out)
+    assert "already here: kept" in out.getvalue() and "lead@example.org" in out.getvalue()
+    assert Enrolment.objects.filter(pk=mine.pk).exists() and demo_enrolments().count() == 63
+
+    with pytest.raises(CommandError, match="enrolments link demo and non-demo rows.*delete db.sqlite3"):
+        call_command("seed_demo", password=PASSWORD, stdout=StringIO())  # make reset-demo says why, changes nothing
+    assert Enrolment.objects.filter(pk=mine.pk).exists()
 
 
 def test_the_command_takes_the_password_from_the_environment(standards, monkeypatch):

@@ -1,4 +1,4 @@
-"""``manage.py seed_demo [--password P]``: replace the demo academy (see ``demo.seed``)."""
+"""``manage.py seed_demo [--password P] [--keep-existing]``: replace the demo academy (see ``demo.seed``)."""
 import os
 
 from django.core.management import call_command, get_commands
@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from academy.dates import uk_date
 from cohorts.models import Standard
-from demo.seed import DEMO_TODAY, REQUIRED_STANDARDS, DemoError, seed_demo
+from demo.seed import DEMO_TODAY, REQUIRED_STANDARDS, DemoError, demo_logins, demo_present, seed_demo
 
 DEFAULT_PASSWORD = "academy-demo-2026"
 
@@ -24,9 +24,24 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--password", help="Password for the five demo users.")
+        parser.add_argument(
+            "--keep-existing", action="store_true",
+            help="If a demo academy is already there, keep it and everything added since (make run); "
+            "without this the demo is rebuilt (make reset-demo).",
+        )
 
-    def handle(self, *args, password=None, **options):
+    def handle(self, *args, password=None, keep_existing=False, **options):
         password = password or os.environ.get("DEMO_PASSWORD") or DEFAULT_PASSWORD
+        if keep_existing and demo_present():
+            self.stdout.write("\n".join([
+                "The demo academy is already here: kept, with everything added since "
+                "(make reset-demo rebuilds it).",
+                "",
+                "Sign in with the demo password (set when it was built; "
+                f"{DEFAULT_PASSWORD!r} unless DEMO_PASSWORD was set) as:",
+                *(f"  {email:<20} {role} ({name})" for email, role, name in demo_logins()),
+            ]))
+            return
         if Standard.objects.filter(reference__in=REQUIRED_STANDARDS).count() < len(REQUIRED_STANDARDS):
             if not _reference_command_available():
                 raise CommandError("Run load_reference_data first")

@@ -48,6 +48,11 @@ class Command(BaseCommand):
 
     def _print(self, report: LoadReport, verbosity: int) -> None:
         self.stdout.write(self.style.SUCCESS(report.summary()))
-        if verbosity >= 1:
+        if verbosity >= 2:
             for skipped in report.skipped:
                 self.stdout.write(f"  skipped {skipped}")
+        elif verbosity == 1 and report.skipped:
+            # The source files hold rows that are not data (retired versions, suppressed
+            # figures); leaving them out is expected, so one line says so, not one per row.
+            self.stdout.write(f"  {len(report.skipped)} source rows left out as expected (each with its reason: "
+                              "run with -v 2 to list them).")
