@@ -2,6 +2,7 @@
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
@@ -64,6 +65,12 @@ class User(AbstractBaseUser, PermissionsMixin):
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(role__in=["lead", "coach", "head_of_data"]), name="user_role_valid"
+            ),
+            # E-mails are stored lower-cased (save()); the database refuses a second account
+            # differing only in capitals, whatever path wrote it.
+            models.UniqueConstraint(
+                Lower("email"), name="user_email_unique_any_case",
+                violation_error_message="Another user already has this email address (in any mix of capitals).",
             ),
         ]
 

@@ -20,7 +20,7 @@ from academy.decorators import perm_required
 from academy.history import change_history
 from academy.pages import form_page, is_filtered, list_export_views, paginate, save_form
 from cohorts.exports import LEARNER_COLUMNS, learner_rows
-from cohorts.forms import EnrolmentFilterForm
+from cohorts.forms import MISSING_ULN, EnrolmentFilterForm
 from cohorts.models import Enrolment, EnrolmentStatusChange
 from learners.forms import LearnerForm
 from learners.models import Learner
@@ -43,6 +43,7 @@ def _filtered_learners(request: HttpRequest):
         cohort=values.get("cohort"),
         status=values.get("status") or "",
         coach=coach,
+        missing_uln=values.get("missing") == MISSING_ULN,
     )
     return form, learners.order_by("last_name", "first_name", "id")
 

@@ -25,6 +25,8 @@ from .models import AssessmentResult, Cohort, Enrolment, Standard
 from .services import suggested_planned_end
 
 UK_DATE = "%d/%m/%Y"
+# The "Details to complete" filter's value for learners whose ULN is not known yet.
+MISSING_ULN = "uln"
 
 
 def date_field(label: str, *, required: bool = True, help_text: str = "") -> forms.DateField:
@@ -134,6 +136,12 @@ class EnrolmentFilterForm(FilterForm):
     coach = NamedLookupField(
         coaches(), what="coach", name_fields=("full_name", "email"), required=False, empty_label="All coaches",
         error_messages=_choice_messages("coach"),
+    )
+    missing = forms.ChoiceField(
+        label="Details to complete",
+        choices=[("", "Any"), (MISSING_ULN, "No ULN yet")],
+        required=False,
+        error_messages=_choice_messages("choice"),
     )
 
     def __init__(self, *args, user=None, **kwargs):

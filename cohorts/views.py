@@ -31,6 +31,7 @@ from learners.services import lookup_label, search_learners
 from . import services
 from .exports import ENROLMENT_COLUMNS, enrolment_rows
 from .forms import (
+    MISSING_ULN,
     CohortFilterForm,
     CohortForm,
     CompleteForm,
@@ -143,6 +144,8 @@ def _filtered_enrolments(request: HttpRequest):
     ):
         if values.get(name):
             enrolments = enrolments.filter(**{lookup: values[name]})
+    if values.get("missing") == MISSING_ULN:
+        enrolments = enrolments.filter(learner__uln="")
     return form, enrolments.order_by("learner__last_name", "learner__first_name", "cohort__start_date", "id")
 
 

@@ -1,6 +1,7 @@
 """Learners: the employer's staff on apprenticeships, as people (their enrolments are in ``cohorts``)."""
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Lower
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
@@ -47,6 +48,12 @@ class Learner(models.Model):
         # learner (182 ms → under 1 ms at 100,000 learners; docs/scaling.md).
         indexes = [models.Index(fields=["last_name", "first_name", "id"], name="learner_name_order")]
         constraints = [
+            # Work e-mails are stored lower-cased; this makes the database refuse "A@x" beside
+            # "a@x" too, whatever path wrote it (an import's COPY, the admin, a shell).
+            models.UniqueConstraint(
+                Lower("work_email"), name="learner_work_email_unique_any_case",
+                violation_error_message="Another learner already has this work email (in any mix of capitals).",
+            ),
             # A ULN identifies one learner; the temporary ULN 9999999999 may repeat.
             models.UniqueConstraint(
                 fields=["uln"],

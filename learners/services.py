@@ -53,14 +53,18 @@ def filter_learners(
     cohort=None,
     status: str = "",
     coach=None,
+    missing_uln: bool = False,
 ) -> QuerySet:
     """Return ``learners`` narrowed by search text and filters (each ``None``/empty means any).
 
     ``standard``, ``cohort``, ``status`` and ``coach`` all apply to the same enrolment
     (a learner on a withdrawn and an active enrolment is found by "active" only through
-    the active one). The result is distinct.
+    the active one). ``missing_uln`` keeps learners whose ULN is not known yet. The
+    result is distinct.
     """
     learners = search_learners(learners, query)
+    if missing_uln:
+        learners = learners.filter(uln="")
     if team is not None:
         learners = learners.filter(team=team)
     enrolment = {}

@@ -198,6 +198,12 @@ def build_plan(content: bytes, file_type: str, *, options: dict, progress=None) 
             plan.rows.append(_plan_row(context, number, row, learners.get(pk), note, enrolments))
         if progress:
             progress(min(start + BATCH_SIZE, total), total)
+    without_uln = [r.row for r in plan.rows if not r.errors and r.learner is not None and not r.learner.uln]
+    if without_uln:
+        shown = ", ".join(str(n) for n in without_uln[:20]) + (" and more" if len(without_uln) > 20 else "")
+        rows = f"Row {shown} has" if len(without_uln) == 1 else f"{len(without_uln)} rows ({shown}) have"
+        plan.notes.append(f"{rows} no ULN: they are imported without one. The learner list's "
+                          "“Details to complete: No ULN yet” filter finds every learner still to complete.")
     return plan
 
 
@@ -260,6 +266,8 @@ def _plan_row(context, number, row, learner, match_note, enrolments) -> RowPlan:
         _apply_changes(plan, learner, values, LEARNER_LABELS)
         plan.learner_action = CHANGED if plan.changes else UNCHANGED
     plan.learner = learner
+    if not learner.uln:
+        plan.notes.append("No ULN yet.")
     for where, message in validation_problems(learner, labels=LEARNER_LABELS, exclude=["team", "user"]):
         plan.error(f"column {where}", message)
 

@@ -93,7 +93,7 @@ def test_it_reads_windows_1252_text(world):
 
 def test_it_matches_reordered_extra_and_oddly_spelt_headers_and_ignores_blank_trailing_rows(world):
     plan = check("imports/staff_reordered.csv")
-    assert plan.notes == ["Columns not used: Department, Grade."]
+    assert plan.notes[0] == "Columns not used: Department, Grade."
     assert [(r.row, r.action) for r in plan.rows] == [(2, "new"), (3, "new")]
     pipeline.apply_plan(plan=plan)
     assert list(Learner.objects.order_by("employee_number").values_list(
@@ -338,3 +338,17 @@ def test_academys_own_learner_download_imports_back_unchanged(client_for, lead, 
     plain.refresh_from_db()
     assert (odd.first_name, odd.last_name, odd.line_manager_name) == ("=1+1", "-Smith", "@Home")
     assert plain.last_name == "O'Brien"
+
+
+def test_rows_without_a_uln_are_flagged_and_the_lead_can_list_them(client_for, lead, world):
+    """Was: a blank ULN accepted silently."""
+    plan = check("imports/staff_basic.csv")
+    assert ("Row 3 has no ULN: they are imported without one. The learner list's “Details to complete: No ULN yet” "
+            "filter finds every learner still to complete.") in plan.notes
+    assert [r.row for r in plan.rows if "No ULN yet." in r.notes] == [3]
+    pipeline.apply_plan(plan=plan)
+
+    page = client_for(lead).get("/learners/", {"missing": "uln"})
+    assert [learner.employee_number for learner in page.context["page"].object_list] == ["004214"]
+    enrolments = client_for(lead).get("/enrolments/", {"missing": "uln"})
+    assert enrolments.status_code == 200 and "Details to complete" in enrolments.content.decode()
