@@ -48,6 +48,9 @@ def navigation(request):
             pairs.append(("Dashboard", "outcomes:dashboard"))
         if user.has_perm("academy.view_impact"):
             pairs.append(("Impact", "impact:list"))
+        if user.has_perm("academy.export_dashboard"):
+            # The downloads page links the board report and the API (with the token page).
+            pairs.append(("Downloads", "exports:index"))
         if user.has_perm("academy.import_data"):
             pairs.append(("Import", "imports:upload"))
         if user.is_staff:

@@ -96,7 +96,7 @@ EXPECTED.update({
     "impact:list": _READ, "impact:levy": _READ, "impact:create": _LEAD, "impact:edit": _LEAD,
     "exports:index": _READ, "exports:table": _READ, "exports:chart": _READ, "exports:board_report": _READ,
     "api:cohorts": _API, "api:enrolments": _API, "api:results": _API, "api:metrics": _API, "api:schema": _API,
-    "api:token": _READ,
+    "api:token": _READ, "api:index": _READ, "api:docs": _READ,
 })
 # URL names whose GET is not a page (POST-only actions): expected 405 for roles allowed to POST.
 # "bench": the scale benchmark's bare view, registered only with ACADEMY_BENCH_VIEWS on

@@ -6,6 +6,8 @@ from . import views
 
 app_name = "api"
 urlpatterns = [
+    path("", views.index, name="index"),
+    path("docs/", views.docs, name="docs"),
     path("cohorts/", views.CohortList.as_view(), name="cohorts"),
     path("enrolments/", views.EnrolmentList.as_view(), name="enrolments"),
     path("results/", views.ResultList.as_view(), name="results"),

@@ -12,6 +12,7 @@ from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.authtoken.models import Token
@@ -141,3 +142,26 @@ def token(request: HttpRequest) -> HttpResponse:
         "outcomes/api/token.html",
         {"token": existing, "new_key": new_key, "identity": may_see_identity(request.user)},
     )
+
+
+# Endpoints listed on the API's page, in the order a newcomer reads them: (URL name, what it returns).
+ENDPOINTS = (
+    ("api:cohorts", "Cohorts with their standard, provider and start date."),
+    ("api:enrolments", "Enrolments with status and dates; learners named only for leads, by pseudonym otherwise."),
+    ("api:results", "End-point assessment results: grade, attempt and date."),
+    ("api:metrics", "Each cohort's latest metrics snapshot: counts, rates with 95% intervals, national figures."),
+)
+
+
+@perm_required("academy.use_api")
+def index(request: HttpRequest) -> HttpResponse:
+    """Describe the read-only API at ``/api/``: how to authenticate, the endpoints, the schema and the explorer."""
+    endpoints = [{"url": reverse(name), "text": text} for name, text in ENDPOINTS]
+    return render(request, "outcomes/api/index.html", {"endpoints": endpoints,
+                                                         "identity": may_see_identity(request.user)})
+
+
+@perm_required("academy.use_api")
+def docs(request: HttpRequest) -> HttpResponse:
+    """Show the API explorer (Swagger UI, vendored): the OpenAPI schema read with the signed-in session; GET only."""
+    return render(request, "outcomes/api/docs.html", {"schema_url": reverse("api:schema") + "?format=json"})

@@ -135,7 +135,8 @@ def _open(v, locator):
 def test_head_of_data_filters_the_dashboard_visits_every_tab_and_opens_the_board_report(visitor, demo):
     v = visitor()
     v.sign_in("head@example.org")
-    assert v.page.locator("nav[aria-label=Menu] a").all_inner_texts() == ["Learners at risk", "Dashboard", "Impact"]
+    assert v.page.locator("nav[aria-label=Menu] a").all_inner_texts() == ["Learners at risk", "Dashboard", "Impact",
+                                                                          "Downloads"]
     headline = v.page.locator(".dashboard-measure", has=v.page.locator("#headline-distinction_merit_share"))
     assert "46 of 50 completed first-attempt EPAs" in headline.inner_text()
 

@@ -10,7 +10,8 @@
 from django.test import RequestFactory
 from django.views.defaults import server_error
 
-LEAD_NAV = ["Learners", "Cohorts", "Enrolments", "Teams", "Learners at risk", "Dashboard", "Impact", "Import"]
+LEAD_NAV = ["Learners", "Cohorts", "Enrolments", "Teams", "Learners at risk", "Dashboard", "Impact", "Downloads",
+            "Import"]
 
 
 def _nav(v):
