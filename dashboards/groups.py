@@ -64,3 +64,59 @@ def coach_rows(filters, live: dict, risk: dict | None) -> list[dict]:
         if row["enrolled"] or cid != metrics.NO_COACH:
             rows.append(row)
     return rows
+
+
+# Sortable columns of the group tables: ?sort=<key> ascending, ?sort=-<key> descending.
+# Each reads a value from a group row; rates without results sort last either way.
+GROUP_SORTS = {
+    "name": lambda row: row["label"].lower(),
+    "enrolled": lambda row: row["enrolled"],
+    "in-learning": lambda row: row["active"],
+    "completed": lambda row: row["completed"],
+    "withdrawn": lambda row: row["withdrawn"],
+    "distinction-merit": lambda row: _rate_value(row, "distinction_merit_share"),
+    "achievement": lambda row: _rate_value(row, "achievement_rate"),
+    "pass": lambda row: _rate_value(row, "pass_rate"),
+}
+
+
+def _rate_value(row: dict, measure: str):
+    rate = row["rates"][measure]
+    return rate.rate if rate.has_results else None
+
+
+def parse_group_sort(value: str | None) -> tuple[str, bool]:
+    """Return ``(key, descending)`` from ``?sort=``; an unknown key gives ``("name", False)``."""
+    value = (value or "").strip()
+    key, descending = (value[1:], True) if value.startswith("-") else (value, False)
+    return (key, descending) if key in GROUP_SORTS else ("name", False)
+
+
+def sort_groups(rows: list[dict], key: str, descending: bool) -> list[dict]:
+    """Return ``rows`` sorted by ``GROUP_SORTS[key]``, ties by name; rows without a value last."""
+    read = GROUP_SORTS[key]
+    known = [row for row in rows if read(row) is not None]
+    unknown = [row for row in rows if read(row) is None]
+    known.sort(key=lambda row: row["label"].lower())
+    known.sort(key=read, reverse=descending)
+    return known + sorted(unknown, key=lambda row: row["label"].lower())
+
+
+def national_figures(rows: list[dict], measures: tuple[str, ...]) -> dict[str, str]:
+    """Return, per measure, the national figure the rows were compared with ("60.5% (2023/24)"), or "" when none.
+
+    Where rows were compared with different figures (a team's standards differ) the
+    text says so: "varies by row".
+    """
+    figures = {}
+    for measure in measures:
+        seen = {(r["rates"][measure].benchmark_rate_text, r["rates"][measure].benchmark_year_text)
+                for r in rows if r["rates"][measure].benchmark_rate is not None}
+        if not seen:
+            figures[measure] = ""
+        elif len(seen) == 1:
+            rate, year = seen.pop()
+            figures[measure] = f"{rate} ({year})"
+        else:
+            figures[measure] = "varies by row"
+    return figures

@@ -34,7 +34,7 @@ from outcomes.models import CohortMetrics, NationalBenchmark
 from outcomes.nart_import import NartFileError, apply_narts, change_from_dict, change_to_dict, parse_narts
 
 from . import cache as dashboard_cache
-from . import pages, readers
+from . import groups, pages, readers
 from .charts import (
     dashboard_figures,
     forest_figure,
@@ -303,8 +303,12 @@ def _teams(request: HttpRequest, context: dict) -> dict:
     filters = context["filters"]
     teams = pages.team_groups(filters, readers.live_metrics(filters))
     rows, taking_part, not_taking_part = teams["rows"], teams["taking_part"], teams["not_taking_part"]
+    sort, descending = groups.parse_group_sort(request.GET.get("sort"))
+    taking_part = groups.sort_groups(taking_part, sort, descending)
     page = Paginator(taking_part, GROUPS_PER_PAGE).get_page(request.GET.get("page"))
     shown = list(page.object_list)
+    for row in shown:  # the table's three rate columns, in order
+        row["group_rates"] = [row["rates"][m] for m in ("distinction_merit_share", "achievement_rate", "pass_rate")]
     return {
         "source": "live",
         "team_rows": shown,
@@ -312,9 +316,42 @@ def _teams(request: HttpRequest, context: dict) -> dict:
         "taking_part_count": len(taking_part),
         "not_taking_part": not_taking_part,
         "team_count": len(rows),
+        "sort_headers": _sort_headers(request, sort, descending),
+        "national": groups.national_figures(taking_part, ("distinction_merit_share", "achievement_rate", "pass_rate")),
         "figures": {"chart-teams": teams_figure(shown)} if shown else {},
         "has_charts": bool(shown),
     }
+
+
+# The teams table's columns: (sort key, heading, numeric).
+TEAM_COLUMNS = (
+    ("name", "Team", False),
+    ("enrolled", "Enrolled", True),
+    ("in-learning", "In learning", True),
+    ("completed", "Completed", True),
+    ("withdrawn", "Withdrawn", True),
+    ("distinction-merit", "Distinction and merit share", True),
+    ("achievement", "Achievement rate", True),
+    ("pass", "Pass rate", True),
+)
+
+
+def _sort_headers(request: HttpRequest, sort: str, descending: bool) -> list[dict]:
+    """Return the teams table's headings with their sort links (filters kept, back to page 1) and ``aria-sort``.
+
+    A heading's first click sorts numbers biggest first and names A to Z; the next click
+    reverses it.
+    """
+    headers = []
+    for key, label, numeric in TEAM_COLUMNS:
+        query = request.GET.copy()
+        query.pop("page", None)
+        descend = (not descending) if key == sort else numeric
+        query["sort"] = f"-{key}" if descend else key
+        current = ("descending" if descending else "ascending") if key == sort else "none"
+        headers.append({"key": key, "label": label, "numeric": numeric, "url": f"?{query.urlencode()}",
+                        "aria_sort": current})
+    return headers
 
 
 @perm_required("academy.view_dashboard")

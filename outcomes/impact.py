@@ -212,6 +212,10 @@ class StandardBand:
         return None if self.band_gbp is None else self.band_gbp * self.enrolments
 
     @property
+    def label(self) -> str:
+        return f"{self.title} ({self.reference})"
+
+    @property
     def band_text(self) -> str:
         return format_money(self.band_gbp)
 
@@ -252,6 +256,22 @@ class LevyValue:
         if self.ratio is None:
             return ""
         return f"{format_money(self.ratio.quantize(Decimal('0.01')))} recorded for every £1 of funding-band value"
+
+    @property
+    def left_out_text(self) -> str:
+        """Say which enrolments the funding-band value leaves out and why, or "" when none are.
+
+        E.g. "27 of 62 enrolments are left out of this total: the funding band of Data
+        technician (ST0795) is not in the reference data Academy holds."
+        """
+        if not self.enrolments_unknown_band:
+            return ""
+        unknown = [band.label for band in self.standards if band.band_gbp is None and band.enrolments]
+        total = self.enrolments_counted + self.enrolments_unknown_band
+        names = " and ".join(unknown) if len(unknown) <= 2 else ", ".join(unknown[:-1]) + " and " + unknown[-1]
+        which = "band" if len(unknown) == 1 else "bands"
+        return (f"{self.enrolments_unknown_band} of {total} enrolments are left out of this total: the funding "
+                f"{which} of {names} {'is' if len(unknown) == 1 else 'are'} not in the reference data Academy holds.")
 
 
 def annual_levy(pay_bill_gbp: Decimal) -> Decimal:

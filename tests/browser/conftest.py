@@ -81,7 +81,9 @@ class Visitor:
         self.page = page
         self.base_url = base_url
         self.console_errors = []
-        page.on("console", lambda m: self.console_errors.append(m.text) if m.type == "error" else None)
+        # With the address, so a failed load says what failed ("… 404 (Not Found) (http://…/x.woff2)").
+        page.on("console", lambda m: self.console_errors.append(f"{m.text} ({m.location.get('url', '')})")
+                if m.type == "error" else None)
         page.on("pageerror", lambda e: self.console_errors.append(str(e)))
 
     def go(self, path):

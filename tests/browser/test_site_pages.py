@@ -87,3 +87,41 @@ def test_the_404_and_500_pages_are_in_the_sites_style_and_accessible(visitor, de
     v.screenshot("500")
     # The browser reports each error status on the console; nothing else may appear there.
     assert [e for e in v.console_errors if "the server responded with a status of" not in e] == []
+
+
+# Each role's main pages; "{learner}", "{cohort}", "{enrolment}", "{team}" are filled from the demo.
+PHONE_PAGES = {
+    "lead@example.org": [
+        "/learners/", "/learners/{learner}/", "/learners/new/", "/cohorts/", "/cohorts/{cohort}/", "/enrolments/",
+        "/enrolments/{enrolment}/", "/enrolments/new/", "/teams/", "/teams/{team}/", "/coach/risk/", "/dashboard/",
+        "/dashboard/benchmarks-by-standard/", "/dashboard/trends/", "/dashboard/teams/", "/dashboard/coaching/",
+        "/dashboard/benchmarks/", "/impact/", "/imports/", "/dashboard/exports/", "/dashboard/exports/board-report/",
+        "/api/", "/api/token/",
+    ],
+    "coach@example.org": ["/coach/", "/learners/", "/learners/{learner}/", "/enrolments/", "/coach/enrolments/{enrolment}/"],
+    "head@example.org": ["/dashboard/", "/dashboard/teams/", "/coach/risk/", "/impact/", "/dashboard/exports/"],
+}
+
+
+def test_no_main_page_of_any_role_is_wider_than_a_390_px_phone(visitor, demo):
+    """Was: list pages 405–706 px wide at 390 px; wide tables now scroll sideways in their own box."""
+    from cohorts.models import Enrolment
+
+    enrolment = Enrolment.objects.filter(coach__email="coach@example.org").select_related("learner").first()
+    ids = {"learner": enrolment.learner_id, "cohort": enrolment.cohort_id, "enrolment": enrolment.pk,
+           "team": enrolment.learner.team_id}
+    too_wide = []
+    for email, paths in PHONE_PAGES.items():
+        v = visitor()
+        v.page.set_viewport_size({"width": 390, "height": 844})
+        v.sign_in(email)
+        for path in paths:
+            url = path.format(**ids)
+            response = v.page.goto(v.base_url + url)
+            v.page.wait_for_load_state("networkidle")
+            assert response.status == 200, (email, url)
+            width = v.page.evaluate("document.documentElement.scrollWidth")
+            if width > 390:
+                too_wide.append((email, url, width))
+        assert v.console_errors == [], email
+    assert too_wide == []

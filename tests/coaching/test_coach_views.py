@@ -152,7 +152,8 @@ def test_the_coach_page_shows_only_their_learners_at_risk_first(client_for, worl
     assert reverse("coach:session_create", args=[world["enrolment"].pk]) in html
     # Last attended session 113 days ago, 1 of about 66 planned hours logged, no review in 120 days.
     assert rows[0].reason_codes == ["no_session", "otj_behind", "review_overdue"]
-    assert "No session in 30 days" in html and "How is this worked out?" in html
+    assert "No session in 30 days" in html and "How are these figures worked out?" in html
+    assert "How is this worked out?" not in html  # said once above the table, not twice a row
 
 
 def test_sorting_by_column_with_the_sort_parameter(client_for, world, coach):

@@ -236,7 +236,7 @@ def test_the_teams_page_lists_fifty_teams_a_page(client_for, head):
     assert [row["label"] for row in first.context["team_rows"]] == [f"Team {i:03d}" for i in range(50)]
     assert [row["label"] for row in second.context["team_rows"]] == [f"Team {i:03d}" for i in range(50, 60)]
     page = first.content.decode()
-    assert "60 of 60 teams take part. Showing teams 1 to 50, by name." in page
+    assert "60 of 60 teams take part. Showing teams 1 to 50." in page
     assert 'href="?page=2"' in page
 
 

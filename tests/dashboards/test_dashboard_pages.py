@@ -217,6 +217,23 @@ def test_the_teams_page_lists_every_team_and_those_not_yet_taking_part(client_fo
     assert "1 team with no enrolments: Archives" in page
 
 
+def test_the_teams_table_sorts_compares_with_national_and_says_too_few_once(client_for, head, academy_world):
+    """Was: "too few to compare" up to four times a row, no national column, no sorting."""
+    client = client_for(head)
+    by_name = [row["label"] for row in client.get(TEAMS).context["team_rows"]]
+    assert by_name == ["Finance", "Housing"]
+    response = client.get(TEAMS, {"sort": "-enrolled"})
+    assert [row["label"] for row in response.context["team_rows"]] == ["Housing", "Finance"]  # 8, then 7
+    headers = {h["key"]: h for h in response.context["sort_headers"]}
+    assert headers["enrolled"]["aria_sort"] == "descending" and headers["enrolled"]["url"] == "?sort=enrolled"
+    assert headers["name"]["aria_sort"] == "none" and headers["achievement"]["url"] == "?sort=-achievement"
+    page = text(response)
+    assert page.count("too few to compare") == 1  # said once, in the table's caption
+    assert "2 of 3" in page  # a small rate shows its counts only
+    assert "National figure" in page
+    assert client.get(TEAMS, {"sort": "nonsense"}).status_code == 200
+
+
 def test_the_coaching_page_gives_sessions_and_hours_per_learner_by_cohort_and_coach(client_for, head,
                                                                                     academy_world):
     response = client_for(head).get(COACHING)

@@ -200,6 +200,10 @@ def test_the_levy_page_shows_the_figures_assumptions_and_unknown_band(client_for
     assert "funding band unknown in our data" in page
     assert "Each enrolment is counted at its standard&#x27;s full funding band" in page
     assert "Not valued in pounds" in page
+    # Said where the total is shown, not only in the notes (was: 27 of 62 left out unnoticed).
+    warning = page.split('id="levy-left-out"')[1].split("</div>")[0]
+    assert ("1 of 3 enrolments are left out of this total: the funding band of Data technician (ST0795) is not in "
+            "the reference data Academy holds.") in warning
 
 
 def test_the_levy_page_values_hours_at_the_cost_given_and_the_levy_for_a_pay_bill(client_for, head, academy):
