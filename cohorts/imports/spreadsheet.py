@@ -77,12 +77,14 @@ COLUMNS = (
            "sam.jones@council.example.org"),
     Column("cohort", "Cohort", ("cohort name",), False, ""),
     Column("standard", "Standard reference", ("standard", "standard ref", "standard code"), False, "ST0118"),
-    Column("cohort_start_date", "Cohort start date", ("cohort start",), False, "08/01/2024"),
-    Column("coach_email", "Coach email", ("coach", "coach email address"), False, "bob@example.org"),
+    # The example row imports as it is into the demo academy (its ST0118 cohort of 22 January
+    # 2024 and its coach), so a newcomer's first try of the template works.
+    Column("cohort_start_date", "Cohort start date", ("cohort start",), False, "22/01/2024"),
+    Column("coach_email", "Coach email", ("coach", "coach email address"), False, "coach@example.org"),
     Column("start_date", "Start date", ("enrolment start date", "learning start date", "apprenticeship start date"),
-           False, "08/01/2024"),
+           False, "22/01/2024"),
     Column("planned_end_date", "Planned end date", ("planned end", "end date", "expected end date"), False,
-           "08/01/2026"),
+           "22/01/2026"),
     Column("planned_otj_hours", "Planned off-the-job hours",
            ("planned otj hours", "otj hours", "off the job hours", "planned off the job training hours"), False,
            "400"),

@@ -35,7 +35,10 @@ FUZZ_SETTINGS = settings(
     derandomize=True,
 )
 HEADINGS = [column.label for column in spreadsheet.COLUMNS]
-EXAMPLES = {column.label: column.example for column in spreadsheet.COLUMNS}
+# The template's example row, with the dates of the test world's cohort (make_world: ST0118
+# from 8 January 2024) in place of the demo's.
+EXAMPLES = {column.label: column.example for column in spreadsheet.COLUMNS} | {
+    "Cohort start date": "08/01/2024", "Start date": "08/01/2024", "Planned end date": "08/01/2026"}
 ENCODINGS = ["utf-8", "utf-8-sig", "utf-16", "cp1252", "latin-1"]
 CELL = st.one_of(
     st.text(max_size=40),

@@ -164,7 +164,7 @@ def test_the_template_has_the_expected_headers_and_one_example_row(client_for, l
         "Employee number,First name,Last name,Work email,ULN,Team,Line manager name,Line manager email,Cohort,"
         "Standard reference,Cohort start date,Coach email,Start date,Planned end date,Planned off-the-job hours",
         "004213,Priya,Sharma,priya.sharma@council.example.org,9900000705,Revenues and Benefits,Sam Jones,"
-        "sam.jones@council.example.org,,ST0118,08/01/2024,bob@example.org,08/01/2024,08/01/2026,400",
+        "sam.jones@council.example.org,,ST0118,22/01/2024,coach@example.org,22/01/2024,22/01/2026,400",
     ]
 
 

@@ -316,3 +316,18 @@ def test_the_command_loads_reference_data_when_standards_are_missing(db):
     call_command("seed_demo", stdout=StringIO())
     assert Standard.objects.filter(reference__in=["ST0118", "ST0795"]).count() == 2
     assert Learner.objects.count() == 62
+
+
+def test_the_import_templates_example_row_imports_into_the_demo(seeded):
+    """Was: the template's own example row failed on the demo (no such cohort start, no such coach)."""
+    import csv
+    import io
+
+    from cohorts.imports import pipeline
+    from cohorts.imports.spreadsheet import template_rows
+
+    headers, example = template_rows()
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows([headers, example])
+    plan = pipeline.build_plan(content=buffer.getvalue().encode(), options={})
+    assert [(row.action, row.errors) for row in plan.rows] == [("new", [])]
