@@ -17,7 +17,7 @@ from django.forms.boundfield import BoundField
 from django.forms.renderers import TemplatesSetting
 from django.utils.html import format_html, format_html_join
 
-DATE_HINT = "For example, 29/11/2026"
+DATE_HINT = "For example, 27/03/2026"
 
 # GOV.UK classes per kind of widget: (normal, with an error).
 _WIDGET_CLASSES = {
@@ -75,7 +75,7 @@ class GovUKBoundField(BoundField):
 
     @property
     def govuk_hint(self) -> str:
-        """Return the hint: the field's ``help_text``, else "For example, 29/11/2026" for dates."""
+        """Return the hint: the field's ``help_text``, else "For example, 27/03/2026" for dates."""
         if self.help_text and str(self.help_text).strip():
             return self.help_text
         if self.govuk_kind == "date":

@@ -38,7 +38,7 @@ def date_field(label: str, *, required: bool = True, help_text: str = "") -> for
         widget=forms.DateInput(format=UK_DATE),
         error_messages={
             "required": f"Enter the {label[0].lower() + label[1:]}.",
-            "invalid": f"{label} must be a real date, like 29/11/2026.",
+            "invalid": f"{label} must be a real date, like 27/03/2026.",
         },
     )
 
@@ -264,13 +264,13 @@ class EnrolmentCreateForm(forms.Form):
     start_date = date_field(
         "Start date",
         required=False,
-        help_text="The day the apprenticeship starts (blank means today). For example, 29/11/2026",
+        help_text="The day the apprenticeship starts (blank means today). For example, 27/03/2026",
     )
     planned_end_date = date_field(
         "Planned end date",
         required=False,
         help_text="Leave blank to use the start date plus the standard's typical duration (shown beside each "
-        "cohort); needed where the standard has none. For example, 29/11/2027",
+        "cohort); needed where the standard has none. For example, 27/03/2028",
     )
     planned_otj_hours = forms.DecimalField(
         label="Planned off-the-job hours",
@@ -384,7 +384,7 @@ class StartBreakForm(VersionMixin):
 class EndBreakForm(VersionMixin):
     on = date_field(
         "Date the learner returned",
-        help_text="For example, 29/11/2026",
+        help_text="For example, 27/03/2026",
     )
     reason = forms.CharField(label="Note", required=False, widget=forms.Textarea(attrs={"rows": 2}))
 

@@ -67,13 +67,13 @@ class ImpactRecordForm(forms.ModelForm):
         help_texts = {
             "title": "For example, Council tax debt resolved with a Power BI arrears dashboard.",
             "evidence": "How it was measured, by whom, and over what period.",
-            "date": "When the impact was measured. For example, 29/11/2026",
+            "date": "When the impact was measured. For example, 27/03/2026",
         }
         widgets = {"kind": forms.RadioSelect, "date": forms.DateInput(format="%d/%m/%Y")}
         error_messages = {
             "title": {"required": "Enter what changed"},
             "kind": {"required": "Choose the kind of impact"},
-            "date": {"required": "Enter the date", "invalid": "Date must be a real date, like 29/11/2026"},
+            "date": {"required": "Enter the date", "invalid": "Date must be a real date, like 27/03/2026"},
             "evidence": {"required": "Enter the evidence for this impact"},
         }
 

@@ -176,7 +176,7 @@ def cell_text(value) -> str:
 # non-existent 29 February 1900, so serials count from 30 December 1899.
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
 _DATE_FORMATS = ("%d/%m/%Y", "%d/%m/%y", "%d-%m-%Y", "%d.%m.%Y", "%Y-%m-%d", "%d %B %Y", "%d %b %Y")
-DATE_HINT = "Enter a date as dd/mm/yyyy, like 29/11/2026"
+DATE_HINT = "Enter a date as dd/mm/yyyy, like 27/03/2026"
 _UK_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})\Z")
 
 
@@ -205,7 +205,7 @@ def parse_date(value) -> dt.date | None:
             return dt.date(int(uk[3]), int(uk[2]), int(uk[1]))
         except ValueError:
             pass  # not a real date: the formats below refuse it with the message
-    text = re.sub(r"\s+00:00(:00)?$", "", text)  # "29/11/2026 00:00" from a date-time export
+    text = re.sub(r"\s+00:00(:00)?$", "", text)  # "27/03/2026 00:00" from a date-time export
     for fmt in _DATE_FORMATS:
         try:
             return dt.datetime.strptime(text, fmt).date()

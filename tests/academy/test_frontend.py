@@ -328,7 +328,7 @@ def test_it_renders_a_date_field_as_a_govuk_text_input_taking_uk_dates():
     assert form.is_valid()
     assert form.cleaned_data["start_date"] == dt.date(2026, 11, 29)
     assert 'class="govuk-input govuk-input--width-10"' in html
-    assert '<div class="govuk-hint" id="id_start_date_helptext">For example, 29/11/2026</div>' in html
+    assert '<div class="govuk-hint" id="id_start_date_helptext">For example, 27/03/2026</div>' in html
     assert 'aria-describedby="id_start_date_helptext"' in html
 
 

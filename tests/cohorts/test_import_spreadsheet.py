@@ -157,7 +157,7 @@ HALF_VALID_ERRORS = [
     "Row 5, column ULN: Enter a ULN of exactly 10 digits, like 1234567890.",
     "Row 6, column Standard reference: There is no apprenticeship standard ST9999. Use a reference like ST0118 "
     "from the standards list.",
-    "Row 7, column Planned end date: '12/31/2025' is not a date. Enter a date as dd/mm/yyyy, like 29/11/2026",
+    "Row 7, column Planned end date: '12/31/2025' is not a date. Enter a date as dd/mm/yyyy, like 27/03/2026",
     "Row 8, column Coach email: dave@example.org is not a coach. Add the coach as a user with the role Coach, "
     "or leave the cell blank.",
     "Row 9, column First name: Enter the first name.",
@@ -278,7 +278,7 @@ def test_it_reads_uk_dates_and_excel_dates(value, expected):
 def test_it_refuses_us_dates_rather_than_swapping_them():
     with pytest.raises(ValueError) as error:
         parse_date("11/29/2026")
-    assert str(error.value) == "'11/29/2026' is not a date. Enter a date as dd/mm/yyyy, like 29/11/2026"
+    assert str(error.value) == "'11/29/2026' is not a date. Enter a date as dd/mm/yyyy, like 27/03/2026"
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL's")

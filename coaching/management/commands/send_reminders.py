@@ -26,7 +26,7 @@ class Command(BaseCommand):
                 except ValueError:
                     continue
             else:
-                raise CommandError(f"--date: '{options['date']}' is not a date like 29/11/2026.")
+                raise CommandError(f"--date: '{options['date']}' is not a date like 27/03/2026.")
         run = send_reminders(today=today)
         self.stdout.write(
             f"Reminders for {uk_short_date(run.date)}: {len(run.sent)} sent, "

@@ -28,7 +28,7 @@ class Command(BaseCommand):
             try:
                 today = dt.datetime.strptime(today, "%d/%m/%Y").date()
             except ValueError as exc:
-                raise CommandError("--today must be a date like 29/11/2026.") from exc
+                raise CommandError("--today must be a date like 27/03/2026.") from exc
         else:
             today = timezone.localdate()
         cutoff = retention_cutoff(years=years, today=today)
