@@ -61,6 +61,8 @@ XLSX_FORMATS = {
     MONEY: '"£"#,##0.00',
     DATE: "DD/MM/YYYY",
 }
+# Values written as themselves (numbers and dates), never as text.
+PLAIN_TYPES = (bool, int, float, Decimal, dt.date)
 # XLSX column widths are worked out from the headings and this many first rows.
 WIDTH_SAMPLE = 200
 
@@ -93,7 +95,7 @@ def safe_cell(value):
 
     ``None`` becomes ""; ``bool``, ``int``, ``float``, ``Decimal`` and dates pass unchanged.
     """
-    if isinstance(value, (bool, int, float, Decimal, dt.date)):
+    if isinstance(value, PLAIN_TYPES):
         return value
     return guard_text(value)
 
@@ -186,19 +188,19 @@ def _xlsx_cell(sheet, value: Any, kind: str):
     # openpyxl loads on first use: most requests write no workbook.
     from openpyxl.cell import WriteOnlyCell
 
+    if value is None:
+        return WriteOnlyCell(sheet, value=None)
     if kind == AUTO:
-        if value is not None and not isinstance(value, (bool, int, float, Decimal, dt.date)):
+        if not isinstance(value, PLAIN_TYPES):
             value = str(value)
         kind = DATE if isinstance(value, dt.date) else TEXT if isinstance(value, str) else AUTO
-    elif value is not None and (kind == TEXT or (kind == DATE and not isinstance(value, dt.date))):
-        value, kind = ("" if value is None else str(value)), TEXT
-    elif value is not None and kind == INT:
+    elif kind == TEXT or (kind == DATE and not isinstance(value, dt.date)):
+        value, kind = str(value), TEXT
+    elif kind == INT:
         value = int(value)
-    elif value is not None and kind in XLSX_FORMATS:
-        value = value if kind == DATE else float(value)
+    elif kind != DATE:
+        value = float(value)
     cell = WriteOnlyCell(sheet, value=value)
-    if value is None:
-        return cell
     if kind == TEXT:
         # A string cell is never a formula; "quote prefix" (Excel's own leading-apostrophe
         # flag, not part of the text) keeps it text when someone edits the cell too.

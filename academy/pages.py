@@ -112,6 +112,29 @@ def list_export_views(*, name: str, filtered, rows, columns):
     return make("csv", "CSV (formula-safe, ISO dates)"), make("xlsx", "an Excel workbook (formula-safe, real dates)")
 
 
+def sort_headers(request: HttpRequest, key: str, descending: bool, columns, *, descending_first=()) -> list[dict]:
+    """Return one dict per sortable column of a table: ``key``, ``heading``, ``url`` and ``aria_sort``.
+
+    ``columns`` are ``(key, heading)`` pairs. ``url`` is the GET query with ``?sort=`` set
+    (other filters kept, back to page 1): the current column's link reverses its order;
+    another column's sorts ascending, or descending for keys in ``descending_first``.
+    """
+    headers = []
+    for column, heading in columns:
+        params = request.GET.copy()
+        params.pop("page", None)
+        active = column == key
+        descend = (not descending) if active else column in descending_first
+        params["sort"] = f"-{column}" if descend else column
+        headers.append({
+            "key": column,
+            "heading": heading,
+            "url": f"?{params.urlencode()}",
+            "aria_sort": ("descending" if descending else "ascending") if active else "none",
+        })
+    return headers
+
+
 def paginate(request: HttpRequest, objects):
     """Return the ``?page=`` page (``PAGE_SIZE`` rows) of ``objects``; a bad page number gives the nearest page."""
     return Paginator(objects, PAGE_SIZE).get_page(request.GET.get("page"))

@@ -20,6 +20,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from academy.concurrency import StaleEdit
 from academy.dates import uk_date
 from academy.decorators import perm_required
+from academy.pages import sort_headers
 from cohorts import funding_rules
 from cohorts.models import Enrolment
 from cohorts.rules import visible_enrolments
@@ -39,26 +40,6 @@ COLUMNS = (
     ("review", "Days since progress review"),
     ("risk", "Risk"),
 )
-
-
-def _sort_headers(request: HttpRequest, key: str, descending: bool, columns) -> list[dict]:
-    """Return one dict per column: heading, ``url`` (GET ``?sort=``, other filters kept) and ``aria_sort``."""
-    headers = []
-    for column, heading in columns:
-        params = request.GET.copy()
-        params.pop("page", None)
-        active = column == key
-        if active:
-            params["sort"] = column if descending else f"-{column}"
-        else:
-            params["sort"] = f"-{column}" if column in risk.DESCENDING_BY_DEFAULT else column
-        headers.append({
-            "key": column,
-            "heading": heading,
-            "url": f"?{params.urlencode()}",
-            "aria_sort": ("descending" if descending else "ascending") if active else "none",
-        })
-    return headers
 
 
 def _sorted_rows(request: HttpRequest, enrolments, *, related: bool = True) -> tuple[list, str, bool]:
@@ -87,7 +68,7 @@ def home(request: HttpRequest) -> HttpResponse:
     rows, key, descending = _sorted_rows(request, enrolments)
     return render(request, "coach/home.html", {
         "rows": rows,
-        "headers": _sort_headers(request, key, descending, COLUMNS),
+        "headers": sort_headers(request, key, descending, COLUMNS, descending_first=risk.DESCENDING_BY_DEFAULT),
         "overdue": _overdue(rows),
         "at_risk_count": sum(r.at_risk for r in rows),
         "today": timezone.localdate(),
@@ -120,7 +101,7 @@ def risk_view(request: HttpRequest) -> HttpResponse:
         "form": form,
         "page": page,
         "rows": page.object_list,
-        "headers": _sort_headers(request, key, descending, columns),
+        "headers": sort_headers(request, key, descending, columns, descending_first=risk.DESCENDING_BY_DEFAULT),
         "overdue": shown_overdue,
         "overdue_count": len(overdue),
         "total": len(rows),

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_POST
 
 from academy.audit import Action, record
 from academy.decorators import perm_required
+from academy.pages import sort_headers
 from academy.exports import CSV_CONTENT_TYPE, write_csv
 from academy.numbers import format_percent
 from cohorts.models import Standard
@@ -316,42 +317,26 @@ def _teams(request: HttpRequest, context: dict) -> dict:
         "taking_part_count": len(taking_part),
         "not_taking_part": not_taking_part,
         "team_count": len(rows),
-        "sort_headers": _sort_headers(request, sort, descending),
+        "sort_headers": sort_headers(request, sort, descending, TEAM_COLUMNS, descending_first=TEAM_NUMERIC),
         "national": groups.national_figures(taking_part, ("distinction_merit_share", "achievement_rate", "pass_rate")),
         "figures": {"chart-teams": teams_figure(shown)} if shown else {},
         "has_charts": bool(shown),
     }
 
 
-# The teams table's columns: (sort key, heading, numeric).
+# The teams table's columns: (sort key, heading); all but the name are numbers, which sort
+# biggest first on a first click.
 TEAM_COLUMNS = (
-    ("name", "Team", False),
-    ("enrolled", "Enrolled", True),
-    ("in-learning", "In learning", True),
-    ("completed", "Completed", True),
-    ("withdrawn", "Withdrawn", True),
-    ("distinction-merit", "Distinction and merit share", True),
-    ("achievement", "Achievement rate", True),
-    ("pass", "Pass rate", True),
+    ("name", "Team"),
+    ("enrolled", "Enrolled"),
+    ("in-learning", "In learning"),
+    ("completed", "Completed"),
+    ("withdrawn", "Withdrawn"),
+    ("distinction-merit", "Distinction and merit share"),
+    ("achievement", "Achievement rate"),
+    ("pass", "Pass rate"),
 )
-
-
-def _sort_headers(request: HttpRequest, sort: str, descending: bool) -> list[dict]:
-    """Return the teams table's headings with their sort links (filters kept, back to page 1) and ``aria-sort``.
-
-    A heading's first click sorts numbers biggest first and names A to Z; the next click
-    reverses it.
-    """
-    headers = []
-    for key, label, numeric in TEAM_COLUMNS:
-        query = request.GET.copy()
-        query.pop("page", None)
-        descend = (not descending) if key == sort else numeric
-        query["sort"] = f"-{key}" if descend else key
-        current = ("descending" if descending else "ascending") if key == sort else "none"
-        headers.append({"key": key, "label": label, "numeric": numeric, "url": f"?{query.urlencode()}",
-                        "aria_sort": current})
-    return headers
+TEAM_NUMERIC = {key for key, _ in TEAM_COLUMNS} - {"name"}
 
 
 @perm_required("academy.view_dashboard")
