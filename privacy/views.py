@@ -10,8 +10,11 @@ from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
 
 from academy.audit import Action, record
+from academy.dates import uk_date
 from academy.decorators import perm_required
 from learners.models import Learner
 
@@ -32,6 +35,11 @@ SECTIONS = [
 ]
 
 
+# A list section with more records than this is folded into a "Show all N records" details
+# element (opened for printing by static/js/init-govuk.js), so the page stays a few screens long.
+FOLD_AFTER_RECORDS = 10
+
+
 class ErasureForm(forms.Form):
     confirm = forms.BooleanField(
         required=True,
@@ -40,19 +48,57 @@ class ErasureForm(forms.Form):
     )
 
 
+def _label(name: str) -> str:
+    return name.replace("_", " ").capitalize()
+
+
+def _display(value):
+    """Return an export value as the page shows it: ISO dates and times as UK dates, local time."""
+    if isinstance(value, str) and len(value) >= 10 and value[4:5] == "-" and value[7:8] == "-":
+        moment = parse_datetime(value) if len(value) > 10 else None
+        if moment is not None:
+            moment = timezone.localtime(moment) if timezone.is_aware(moment) else moment
+            return f"{uk_date(moment.date())} {moment:%H:%M}"
+        day = parse_date(value) if len(value) == 10 else None
+        if day is not None:
+            return uk_date(day)
+    return value
+
+
 def _sections(data: dict) -> list[dict]:
-    """Return the export as page sections: title, and rows of (label, value) pairs."""
+    """Return the export as page sections for ``privacy/subject_access.html``.
+
+    Each section is ``{"key", "title", "count", "single", "shared", "columns", "rows",
+    "folded"}``. A one-record section (the learner, the account) has ``single``, a list of
+    (label, value) pairs shown as a summary list. A list section has ``shared``, (label, value)
+    pairs for the fields with one value in every record (said once above the table),
+    ``columns``, the labels of the other fields in the order they first appear, and ``rows``,
+    one list of values per record aligned with ``columns``, shown as one table, ``folded`` into
+    a details element when longer than ``FOLD_AFTER_RECORDS``: a learner with hundreds of
+    records reads as a few screens, not hundreds of cards. Dates and times are shown as UK
+    dates; the JSON download keeps ISO 8601.
+    """
     sections = []
     for key, title in SECTIONS:
         value = data.get(key)
-        rows = value if isinstance(value, list) else ([value] if value else [])
-        sections.append(
-            {
-                "key": key,
-                "title": title,
-                "rows": [[(name.replace("_", " ").capitalize(), item) for name, item in row.items()] for row in rows],
-            }
-        )
+        section = {"key": key, "title": title, "single": None, "shared": [], "columns": [], "rows": []}
+        if isinstance(value, list):
+            names: list[str] = []
+            for row in value:
+                names.extend(name for name in row if name not in names)
+            # A field with one value in every record (the enrolment, who recorded it) is said
+            # once above the table rather than repeated down a column.
+            shared = [name for name in names if len(value) > 1 and len({str(row.get(name)) for row in value}) == 1]
+            names = [name for name in names if name not in shared]
+            section["shared"] = [(_label(name), _display(value[0].get(name))) for name in shared]
+            section["columns"] = [_label(name) for name in names]
+            section["rows"] = [[_display(row.get(name)) for name in names] for row in value]
+            section["count"] = len(value)
+            section["folded"] = len(value) > FOLD_AFTER_RECORDS
+        else:
+            section["single"] = [(_label(name), _display(item)) for name, item in value.items()] if value else None
+            section["count"] = 1 if value else 0
+        sections.append(section)
     return sections
 
 
@@ -65,7 +111,7 @@ def subject_access(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "privacy/subject_access.html",
-        {"learner": learner, "generated_at": data["generated_at"], "sections": _sections(data)},
+        {"learner": learner, "generated_at": _display(data["generated_at"]), "sections": _sections(data)},
     )
 
 

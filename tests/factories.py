@@ -9,7 +9,7 @@ from decimal import Decimal
 import factory
 
 from academy.models import Team, User
-from coaching.models import CoachingSession
+from coaching.models import CoachingSession, OffTheJobActivity
 from cohorts.models import AssessmentResult, Cohort, Enrolment, Standard
 from learners.models import Learner
 from outcomes.models import NationalBenchmark
@@ -113,6 +113,18 @@ class CoachingSessionFactory(factory.django.DjangoModelFactory):
     date = factory.LazyAttribute(lambda o: o.enrolment.start_date + dt.timedelta(days=14))
     duration_minutes = 60
     otj_hours = Decimal("1.00")
+
+
+class OffTheJobActivityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OffTheJobActivity
+
+    enrolment = factory.SubFactory(EnrolmentFactory)
+    date = factory.LazyAttribute(lambda o: o.enrolment.start_date + dt.timedelta(days=7))
+    category = OffTheJobActivity.Category.SELF_STUDY
+    hours = Decimal("2.00")
+    description = "Self-study"
+    recorded_by = factory.LazyAttribute(lambda o: o.enrolment.coach)
 
 
 class AssessmentResultFactory(factory.django.DjangoModelFactory):

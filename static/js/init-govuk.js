@@ -14,3 +14,18 @@ document.addEventListener("htmx:load", (event) => {
     initAll(event.target);
   }
 });
+
+// A printed page shows everything: sections folded into GOV.UK details open for printing
+// (a subject access page printed for a learner must not drop the folded records).
+window.addEventListener("beforeprint", () => {
+  document.querySelectorAll("details:not([open])").forEach((details) => {
+    details.setAttribute("open", "");
+    details.dataset.openedForPrint = "true";
+  });
+});
+window.addEventListener("afterprint", () => {
+  document.querySelectorAll("details[data-opened-for-print]").forEach((details) => {
+    details.removeAttribute("open");
+    delete details.dataset.openedForPrint;
+  });
+});

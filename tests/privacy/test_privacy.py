@@ -280,3 +280,17 @@ def test_a_coach_of_another_enrolment_of_the_learner_cannot_read_these_notes(rec
     factories.EnrolmentFactory(learner=record["learner"], coach=other_coach)
     session = CoachingSession.objects.select_related("enrolment__learner").get(pk=record["session"].pk)
     assert other_coach.has_perm("learners.view_session_notes", session) is False
+
+
+def test_the_readable_page_is_a_few_screens_for_a_learner_with_many_records(client_for, lead, record):
+    """Many records read as one table each, folded past ten, with shared values said once and UK dates."""
+    enrolment = record["learner"].enrolments.get()
+    for day in range(1, 31):
+        factories.OffTheJobActivityFactory(enrolment=enrolment, date=dt.date(2025, 3, day), description=f"Workshop {day}")
+    html = client_for(lead).get(reverse("privacy:subject_access", args=[record["learner"].pk])).content.decode()
+    section = html[html.index('id="otj_activities"') : html.index('id="assessment_results"')]
+    assert "Show all 3" in section and "records</span>" in section  # folded behind a details element
+    assert section.count('<tr class="govuk-table__row">') == OffTheJobActivity.objects.filter(enrolment=enrolment).count() + 1
+    assert "In every one of these" in section and str(enrolment) in section
+    assert section.count(str(enrolment)) == 1  # the enrolment is said once, not on every row
+    assert "30 March 2025" in section and "2025-03-30" not in section
