@@ -47,6 +47,7 @@ LEGEND = {"orientation": "h", "x": 0, "xanchor": "left", "y": 1.02, "yanchor": "
 PERCENT_AXIS = {"range": [0, 104], "tickvals": [0, 20, 40, 60, 80, 100],
                 "ticktext": ["0%", "20%", "40%", "60%", "80%", "100%"], "automargin": True}
 LABEL_WIDTH = 22  # characters a category label line may hold before it wraps
+TEAM_LABEL_WIDTH = 30  # team names are one line mostly; the longest wrap to two
 LEGEND_WIDTH = 60  # characters a legend entry line may hold before it wraps
 
 
@@ -330,41 +331,51 @@ def forest_figure(rows: list[dict], measure: str) -> dict:
 # --- Trends ------------------------------------------------------------------------------
 
 
+def _month_axis(title: str) -> dict:
+    """Return a date x axis by month: plotly spaces its ticks for the width, so labels stay level on a phone."""
+    return {"title": {"text": title}, "type": "date", "tickformat": "%b %Y", "automargin": True}
+
+
+def _month_bar(months: list[dict], key: str, **props) -> dict:
+    """Return a bar trace of ``key`` per month, one bar per calendar month, hover "March 2025"."""
+    return _trace("bar", x=[m["month"] for m in months], y=[int(m.get(key) or 0) for m in months],
+                  xperiod="M1", xperiodalignment="middle", **props)
+
+
 def monthly_intake_figure(months: list[dict]) -> dict:
-    """Return a bar chart of enrolments started per month; ``months`` items have ``label`` and ``started``."""
+    """Return a bar chart of enrolments started per month.
+
+    ``months`` items have ``month`` (ISO first day, "2025-03-01") and ``started``.
+    """
     fig = _figure(layout=_layout(
         "Intake by month",
-        xaxis={"title": {"text": "Month started"}, "type": "category", "automargin": True},
+        xaxis=_month_axis("Month started"),
         yaxis={"title": {"text": "Enrolments started"}, "rangemode": "tozero", "tickformat": "d", "automargin": True},
         showlegend=False,
     ))
-    fig.add_trace(_trace("bar", 
+    fig.add_trace(_month_bar(months, "started",
         name="Enrolments started",
-        x=[m["label"] for m in months],
-        y=[int(m["started"]) for m in months],
         marker={"color": HOURS_COLOUR},
-        hovertemplate="%{x}<br>%{y} started<extra></extra>",
+        hovertemplate="%{x|%B %Y}<br>%{y} started<extra></extra>",
     ))
     return _as_dict(fig)
 
 
 def monthly_results_figure(months: list[dict]) -> dict:
-    """Return stacked bars of first-attempt EPA grades per month (``months`` items: label and grade counts)."""
+    """Return stacked bars of first-attempt EPA grades per month (``months`` items: ``month`` and grade counts)."""
     fig = _figure(layout=_layout(
         "First-attempt end-point assessment results by month",
         barmode="stack",
-        xaxis={"title": {"text": "Month of the result"}, "type": "category", "automargin": True},
+        xaxis=_month_axis("Month of the result"),
         yaxis={"title": {"text": "First-attempt results"}, "rangemode": "tozero", "tickformat": "d",
                "automargin": True},
     ))
     for key, name, colour, pattern in GRADES:
-        fig.add_trace(_trace("bar", 
+        fig.add_trace(_month_bar(months, key,
             name=name,
-            x=[m["label"] for m in months],
-            y=[int(m.get(key) or 0) for m in months],
             marker={"color": colour, "line": {"color": "#ffffff", "width": 1},
                     "pattern": {"shape": pattern, "fgcolor": "#ffffff", "fillmode": "overlay", "solidity": 0.3}},
-            hovertemplate=f"%{{x}}<br>{name}: %{{y}}<extra></extra>",
+            hovertemplate=f"%{{x|%B %Y}}<br>{name}: %{{y}}<extra></extra>",
         ))
     return _as_dict(fig)
 
@@ -405,13 +416,15 @@ def share_over_time_figure(rows: list[dict], measure: str = DISTINCTION_MERIT_SH
 
 def teams_figure(rows: list[dict]) -> dict:
     """Return grouped horizontal bars of enrolments and completions per team (teams taking part only)."""
-    names = [row["label"] for row in rows]
+    names = [wrap(row["label"], TEAM_LABEL_WIDTH) for row in rows]
+    lines = max((name.count("<br>") + 1 for name in names), default=1)
     fig = _figure(layout=_layout(
         "Enrolments and completions by team",
         barmode="group",
         xaxis={"title": {"text": "Learners"}, "rangemode": "tozero", "tickformat": "d"},
         yaxis={"type": "category", "autorange": "reversed", "automargin": True},
-        height=max(320, 80 + 40 * len(names)),
+        # Every row is as tall as the longest name needs (plotly gives categories equal bands).
+        height=max(320, 80 + len(names) * (24 + 18 * lines)),
         margin={"t": 60, "r": 20, "b": 80, "l": 20},
     ))
     for key, name, colour in (("enrolled", "Enrolled", "#1d70b8"), ("completed", "Completed", "#003078")):

@@ -52,9 +52,13 @@ def standard_rows(groups_: list[dict]) -> list[dict]:
 
 
 def monthly_rows(live: dict) -> tuple:
-    """Return ``(trends frame, months)`` for ``live`` figures: one dict a month, "label" ("March 2025") and counts."""
+    """Return ``(trends frame, months)`` for ``live`` figures.
+
+    ``months``: one dict a month: "label" ("March 2025"), "month" (its first day, ISO
+    "2025-03-01", for a date axis) and the counts.
+    """
     trends = metrics.monthly_trends(live["frames"])
-    months = [{"label": month.strftime("%B %Y"), **{k: int(v) for k, v in row.items()}}
+    months = [{"label": month.strftime("%B %Y"), "month": month.strftime("%Y-%m-01"), **{k: int(v) for k, v in row.items()}}
               for month, row in trends.to_dict("index").items()]
     return trends, months
 

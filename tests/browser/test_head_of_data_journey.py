@@ -117,13 +117,40 @@ LEGEND_OVERLAPS = """() => {
 }"""
 
 
+# Tick labels a reader has to tilt their head for, or that run into each other on one axis
+# (was: cohort names and months written vertically on a phone, team names over each other).
+TICK_PROBLEMS = """() => {
+    const found = [];
+    document.querySelectorAll('.js-plotly-plot').forEach((plot) => {
+        ['.xtick text', '.ytick text'].forEach((selector) => {
+            const ticks = [...plot.querySelectorAll(selector)].filter((t) => (t.textContent || '').trim());
+            ticks.forEach((t) => {
+                if (/rotate\\((-?[1-9])/.test(t.getAttribute('transform') || '')) {
+                    found.push(plot.id + ' tilted: ' + t.textContent.trim());
+                }
+            });
+            const boxes = ticks.map((t) => t.getBoundingClientRect());
+            for (let i = 1; i < boxes.length; i++) {
+                const a = boxes[i - 1], b = boxes[i];
+                if (a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1) {
+                    found.push(plot.id + ' overlapping: ' + ticks[i - 1].textContent.trim() + ' / ' + ticks[i].textContent.trim());
+                }
+            }
+        });
+    });
+    return found;
+}"""
+
+
 def _charts_are_readable(v, label):
-    """Every chart is drawn, its legend covers no axis title or tick label, at desktop and phone width."""
+    """Every chart is drawn, its legend covers no axis title or tick label, no tick label is tilted
+    or runs into another, at desktop and phone width."""
     for width, height in ((1280, 900), (390, 844)):
         v.page.set_viewport_size({"width": width, "height": height})
         v.page.wait_for_timeout(300)  # plotly redraws on resize (responsive: true)
         assert v.page.locator(".js-plotly-plot").count() >= 1, label
         assert v.page.evaluate(LEGEND_OVERLAPS) == [], (label, width)
+        assert v.page.evaluate(TICK_PROBLEMS) == [], (label, width)
     v.page.set_viewport_size({"width": 1280, "height": 900})
 
 
