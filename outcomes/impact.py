@@ -19,13 +19,13 @@ from typing import Iterable
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Max, Sum
+from django.db.models import Count, Max, Q, Sum
 
 from academy.changes import records_changed
 from academy.models import Team
 from cohorts.models import Enrolment
 
-from .models import ImpactRecord
+from .models import ALL_KEY, CohortMetrics, ImpactRecord, NationalBenchmark
 
 Kind = ImpactRecord.Kind
 
@@ -393,4 +393,60 @@ def impact_records_for_list(records=None):
         records.select_related("team", "recorded_by")
         .annotate(learner_count=Count("learners", distinct=True))
         .order_by("-date", "-id")
+    )
+
+
+@dataclass
+class ProgrammeReach:
+    """What the academy has done, for the top of the impact page: from the stored all-cohorts
+    snapshot (``CohortMetrics`` key "all", written by the metrics job) and one count of teams.
+
+    Counts are enrolments (a learner on two standards counts twice). ``achievement`` and
+    ``distinction_merit`` are the snapshot's rate dicts (``numerator``, ``denominator``,
+    ``rate`` as a fraction, ``benchmark`` with ``rate``, ``academic_year``, ``source``,
+    ``source_url`` where a national figure of the same measure is loaded), or ``None``
+    without results. Hours are decimal hours.
+    """
+
+    computed_at: object
+    enrolled: int
+    in_learning: int
+    completed: int
+    withdrawn: int
+    teams_reached: int
+    teams_total: int
+    coaching_sessions: int
+    coaching_hours: Decimal
+    otj_hours_logged: Decimal
+    achievement: dict | None
+    distinction_merit: dict | None
+
+
+def programme_reach() -> ProgrammeReach | None:
+    """Return the academy's reach and results, or ``None`` before the metrics job has run (two queries)."""
+    snapshot = CohortMetrics.objects.filter(key=ALL_KEY).first()
+    if snapshot is None:
+        return None
+    teams = Team.objects.aggregate(
+        total=Count("pk", distinct=True),
+        reached=Count("pk", filter=Q(learners__enrolments__isnull=False), distinct=True),
+    )
+
+    def rate(measure: str) -> dict | None:
+        found = (snapshot.rates or {}).get(measure)
+        return found if found and found.get("denominator") else None
+
+    return ProgrammeReach(
+        computed_at=snapshot.computed_at,
+        enrolled=snapshot.enrolled,
+        in_learning=snapshot.active + snapshot.on_break + snapshot.at_gateway_or_epa,
+        completed=snapshot.completed,
+        withdrawn=snapshot.withdrawn,
+        teams_reached=teams["reached"],
+        teams_total=teams["total"],
+        coaching_sessions=snapshot.coaching_sessions,
+        coaching_hours=snapshot.coaching_hours,
+        otj_hours_logged=snapshot.otj_hours_logged,
+        achievement=rate(NationalBenchmark.Measure.ACHIEVEMENT_RATE),
+        distinction_merit=rate(NationalBenchmark.Measure.DISTINCTION_MERIT_SHARE),
     )

@@ -19,6 +19,7 @@ from .impact import (
     impact_records_for_list,
     impact_totals,
     levy_value,
+    programme_reach,
     record_impact,
     update_impact,
 )
@@ -30,7 +31,8 @@ RECORDS_PER_PAGE = 25
 
 @perm_required("academy.view_impact")
 def impact_list(request: HttpRequest) -> HttpResponse:
-    """Show the totals by kind and by team, then the records, 25 a page, newest first."""
+    """Show what the academy has done (reach, results, training, funding-band value), the impact
+    totals by kind and by team, then the records, 25 a page, newest first."""
     page = Paginator(impact_records_for_list(), RECORDS_PER_PAGE).get_page(request.GET.get("page"))
     for record in page.object_list:
         record.value_text = format_impact(record.kind, record.value)
@@ -38,6 +40,8 @@ def impact_list(request: HttpRequest) -> HttpResponse:
         request,
         "outcomes/impact/list.html",
         {
+            "reach": programme_reach(),
+            "value": levy_value(),
             "totals": impact_totals(),
             "page": page,
             "units": KIND_UNITS,

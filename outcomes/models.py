@@ -119,6 +119,9 @@ class NationalBenchmark(models.Model):
         return "all standards"
 
 
+ALL_KEY = "all"  # the key of the all-cohorts snapshot
+
+
 class CohortMetrics(models.Model):
     """The snapshot the metrics job writes for one cohort (or, with ``cohort`` empty, all cohorts).
 

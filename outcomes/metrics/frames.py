@@ -10,6 +10,7 @@ from django.db.models import Count, IntegerField, Q, Sum, Value
 from academy.pg_copy import copy_out_csv
 from coaching.models import CoachingSession, OffTheJobActivity
 from cohorts.models import AssessmentResult, Cohort, Enrolment
+from outcomes.models import ALL_KEY  # noqa: F401 - re-exported: the metrics package names it
 
 if TYPE_CHECKING:  # pragma: no cover
     from outcomes.filters import DashboardFilters
@@ -17,7 +18,6 @@ if TYPE_CHECKING:  # pragma: no cover
 logger = logging.getLogger(__name__)
 
 
-ALL_KEY = "all"
 COUNT_FIELDS = (
     "enrolled",
     "active",

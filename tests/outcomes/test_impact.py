@@ -12,6 +12,7 @@ from django.urls import reverse
 from demo.seed import seed_impact_records
 from outcomes import impact
 from outcomes.impact import annual_levy, format_impact, format_money, impact_totals, levy_value
+from outcomes.metrics import recompute_metrics
 from outcomes.models import ImpactRecord
 from tests import factories
 
@@ -178,6 +179,27 @@ def test_value_for_the_levy_counts_known_bands_and_leaves_unknown_ones_out(acade
     assert value.ratio_text == "£116.67 recorded for every £1 of funding-band value"
     assert value.hours_per_year == Decimal("260.00") and value.hours_value_gbp is None
     assert any("full funding band" in a for a in value.assumptions)
+
+
+def test_the_impact_page_says_what_the_academy_has_done(client_for, head, academy):
+    """Reach, results against national, training delivered and the funding-band value with what it leaves out."""
+    html = client_for(head).get(LIST).content.decode()
+    assert "once the metrics have been computed" in html  # before the first metrics run
+    factories.NationalBenchmarkFactory(measure="achievement_rate", scope="all", academic_year="2023/24", rate="0.605",
+                                       source="DfE NARTs 2023/24")
+    recompute_metrics()
+    with CaptureQueriesContext(connection) as ctx:
+        reach = impact.programme_reach()
+    assert len(ctx.captured_queries) == 2
+    assert (reach.enrolled, reach.in_learning, reach.withdrawn, reach.teams_reached, reach.teams_total) == (3, 2, 1, 3, 5)
+    assert (reach.achievement["numerator"], reach.achievement["denominator"]) == (0, 1)
+    html = client_for(head).get(LIST).content.decode()
+    section = html[html.index('id="reach"'):html.index("Impact recorded")]
+    assert "3 enrolments from 3 of 5 teams: 0 completed, 2 still learning, 1 withdrawn" in section
+    assert "0.0%</strong> (0 of 1 leavers achieved)" in section and "National: 60.5% (2023/24" in section
+    assert "No completed end-point assessments yet." in section
+    assert "£30,000 at most: 2 enrolments" in section
+    assert "1 of 3 enrolments are left out of this total" in section
 
 
 def test_hours_are_valued_only_with_an_hourly_cost(academy):
