@@ -34,7 +34,7 @@ class UserManager(BaseUserManager):
 
 
 class User(AbstractBaseUser, PermissionsMixin):
-    """A person who signs in: an apprenticeship lead, a coach or a head of data.
+    """A person who signs in: an apprenticeship lead, a coach, a head of data, an apprentice or a line manager.
 
     The role decides what they may do; the rules live in ``academy/rules.py``.
     There is no self sign-up: leads and administrators create users.
@@ -44,6 +44,11 @@ class User(AbstractBaseUser, PermissionsMixin):
         LEAD = "lead", "Apprenticeship lead"
         COACH = "coach", "Coach"
         HEAD_OF_DATA = "head_of_data", "Head of data"
+        # The apprentice (linked to their ``learners.Learner`` by ``Learner.user``) and the
+        # employer's line manager of one or more learners (``Learner.line_manager``): both
+        # come by invitation (``portal.invitations``) and see only their own records.
+        LEARNER = "learner", "Apprentice"
+        LINE_MANAGER = "line_manager", "Line manager"
 
     email = models.EmailField("email address", unique=True)
     full_name = models.CharField(max_length=150, blank=True)
@@ -64,7 +69,8 @@ class User(AbstractBaseUser, PermissionsMixin):
         ordering = ["full_name", "email"]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(role__in=["lead", "coach", "head_of_data"]), name="user_role_valid"
+                condition=models.Q(role__in=["lead", "coach", "head_of_data", "learner", "line_manager"]),
+                name="user_role_valid",
             ),
             # E-mails are stored lower-cased (save()); the database refuses a second account
             # differing only in capitals, whatever path wrote it.
@@ -102,6 +108,14 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def is_head_of_data(self):
         return self.is_active and self.role == self.Role.HEAD_OF_DATA
+
+    @property
+    def is_learner(self):
+        return self.is_active and self.role == self.Role.LEARNER
+
+    @property
+    def is_line_manager(self):
+        return self.is_active and self.role == self.Role.LINE_MANAGER
 
 
 class Team(models.Model):

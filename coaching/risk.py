@@ -45,6 +45,7 @@ from coaching.progress import (
     review_due,
 )
 from academy.numbers import percent
+from cohorts import funding_rules
 from cohorts.funding_rules import RuleFigure
 from cohorts.models import Enrolment, EnrolmentStatusChange
 
@@ -415,3 +416,32 @@ def load_related(risks: list[LearnerRisk]) -> list[LearnerRisk]:
         for name in ("learner", "cohort", "coach"):
             setattr(r.enrolment, name, getattr(full, name))
     return risks
+
+
+@dataclass
+class EnrolmentRules:
+    """The funding rules' figures for one enrolment, each a ``RuleFigure``-like result with
+    ``value``, ``text`` and ``source`` (``cohorts.funding_rules``): the off-the-job minimum
+    (hours, ``None`` when not known), the progress review interval and the minimum duration
+    (months)."""
+
+    otj_minimum: RuleFigure
+    review_interval: RuleFigure
+    minimum_duration: RuleFigure
+
+
+def enrolment_rules(enrolment: Enrolment, figures: LearnerRisk) -> EnrolmentRules:
+    """Return the rules' figures for ``enrolment`` (its cohort's standard loaded), breaks from ``figures``. No query."""
+    return EnrolmentRules(
+        otj_minimum=funding_rules.otj_minimum(
+            start_date=enrolment.start_date,
+            planned_end_date=enrolment.planned_end_date,
+            contracted_hours_per_week=enrolment.contracted_hours_per_week,
+            standard_minimum_hours=enrolment.cohort.standard.otj_minimum_hours,
+            prior_learning_reduction_hours=enrolment.prior_learning_reduction_hours,
+            break_days=sum(b.days for b in figures.breaks if not b.open),
+        ),
+        review_interval=funding_rules.review_interval(start_date=enrolment.start_date),
+        minimum_duration=funding_rules.minimum_duration(start_date=enrolment.start_date),
+    )
+

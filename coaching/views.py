@@ -21,7 +21,6 @@ from academy.concurrency import StaleEdit
 from academy.dates import uk_date
 from academy.decorators import perm_required
 from academy.pages import sort_headers
-from cohorts import funding_rules
 from cohorts.models import Enrolment
 from cohorts.rules import visible_enrolments
 
@@ -136,14 +135,7 @@ def enrolment_record(request: HttpRequest, enrolment_pk: int) -> HttpResponse:
     today = timezone.localdate()
     figures = risk.learner_risks(Enrolment.objects.filter(pk=enrolment.pk), today=today)[0]
     sessions = _changeable(request, enrolment, enrolment.coaching_sessions.select_related("coach").order_by("-date", "-id"))
-    otj_minimum = funding_rules.otj_minimum(
-        start_date=enrolment.start_date,
-        planned_end_date=enrolment.planned_end_date,
-        contracted_hours_per_week=enrolment.contracted_hours_per_week,
-        standard_minimum_hours=enrolment.cohort.standard.otj_minimum_hours,
-        prior_learning_reduction_hours=enrolment.prior_learning_reduction_hours,
-        break_days=sum(b.days for b in figures.breaks if not b.open),
-    )
+    rules = risk.enrolment_rules(enrolment, figures)
     return render(request, "coach/enrolment.html", {
         "enrolment": enrolment,
         "learner": enrolment.learner,
@@ -151,9 +143,9 @@ def enrolment_record(request: HttpRequest, enrolment_pk: int) -> HttpResponse:
         "sessions": sessions,
         "reviews": _changeable(request, enrolment, enrolment.progress_reviews.order_by("-date", "-id")),
         "activities": _changeable(request, enrolment, enrolment.otj_activities.order_by("-date", "-id")),
-        "otj_minimum": otj_minimum,
-        "review_interval": funding_rules.review_interval(start_date=enrolment.start_date),
-        "minimum_duration": funding_rules.minimum_duration(start_date=enrolment.start_date),
+        "otj_minimum": rules.otj_minimum,
+        "review_interval": rules.review_interval,
+        "minimum_duration": rules.minimum_duration,
         "today": today,
     })
 

@@ -19,6 +19,9 @@ class Learner(models.Model):
     ``employee_number`` is the employer's HR key (kept as text: leading zeros
     matter); ``uln`` is the 10-digit Unique Learner Number, checked by
     ``academy.validators.validate_uln`` (ILR rules ULN_04/DD01), empty until known.
+    The line manager is recorded as a name and email (``line_manager_name``,
+    ``line_manager_email``) and linked to their account (``line_manager``) when they have
+    one; ``user`` is the learner's own account.
     """
 
     first_name = models.CharField(max_length=100)
@@ -29,6 +32,10 @@ class Learner(models.Model):
     team = models.ForeignKey("academy.Team", on_delete=models.PROTECT, related_name="learners")
     line_manager_name = models.CharField(max_length=150, blank=True)
     line_manager_email = models.EmailField(blank=True)
+    line_manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="line_reports",
+        help_text="The line manager's account, once they have one; the name and email above stay as recorded.",
+    )
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="learner"
     )
