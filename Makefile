@@ -12,7 +12,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
 HOST := 127.0.0.1
-PORT := 8000
+PORT ?= 8000
 
 .DEFAULT_GOAL := help
 .PHONY: help run demo-data reset-demo test ci clean

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from academy.forms import NamedLookupField
 from academy.models import Team, User
 from coaching.models import CoachingSession, OffTheJobActivity, ProgressReview
+from cohorts.forms import date_field
 from cohorts.models import Cohort
 
 
@@ -30,23 +31,28 @@ def apply_service_errors(form: forms.Form, error: ValidationError) -> None:
 class SessionForm(forms.Form):
     """A coaching session: date (default today), duration, mode, attendance, OTJ hours, topics, notes, next date."""
 
-    date = forms.DateField(label="Date", widget=forms.DateInput())
+    date = date_field("Date of the session")
     duration_minutes = forms.IntegerField(
         label="Duration in minutes", help_text="For example, 60. At most 480 (8 hours).",
+        error_messages={"required": "Enter the duration in minutes.",
+                        "invalid": "Duration in minutes must be a whole number, like 60."},
         widget=forms.NumberInput(attrs={"class": "govuk-input--width-4", "inputmode": "numeric"}),
     )
     mode = forms.ChoiceField(label="Mode", choices=CoachingSession.Mode.choices, widget=forms.RadioSelect,
-                             initial=CoachingSession.Mode.VIDEO)
+                             initial=CoachingSession.Mode.VIDEO,
+                             error_messages={"required": "Select how the session was held."})
     attendance = forms.ChoiceField(label="Attendance", choices=CoachingSession.Attendance.choices,
-                                   widget=forms.RadioSelect, initial=CoachingSession.Attendance.ATTENDED)
+                                   widget=forms.RadioSelect, initial=CoachingSession.Attendance.ATTENDED,
+                                   error_messages={"required": "Select whether the learner attended."})
     otj_hours = forms.DecimalField(
         label="Off-the-job hours", required=False, max_digits=5, decimal_places=2,
+        error_messages={"invalid": "Off-the-job hours must be a number, like 1.5."},
         help_text="Leave empty to count the whole duration (attended sessions); 0 for a session not attended.",
         widget=forms.NumberInput(attrs={"class": "govuk-input--width-4", "step": "0.25"}),
     )
     topics = forms.CharField(label="Topics", max_length=255, required=False)
     notes = forms.CharField(label="Notes", required=False, widget=forms.Textarea(attrs={"rows": 4}))
-    next_session_date = forms.DateField(label="Next session date", required=False, widget=forms.DateInput())
+    next_session_date = date_field("Next session date", required=False)
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
 
@@ -55,14 +61,15 @@ class ReviewForm(forms.Form):
 
     ATTENDEES = (("learner", "Learner"), ("line_manager", "Line manager"), ("coach", "Coach"))
 
-    date = forms.DateField(label="Date of the review", widget=forms.DateInput())
+    date = date_field("Date of the review")
     attendees = forms.MultipleChoiceField(
         label="Attendees", choices=ATTENDEES, widget=forms.CheckboxSelectMultiple,
         initial=["learner", "line_manager", "coach"],
         error_messages={"required": "Attendees: tick who attended the review."},
     )
     agreed_actions = forms.CharField(label="Agreed actions", required=False, widget=forms.Textarea(attrs={"rows": 4}))
-    rag = forms.ChoiceField(label="RAG rating", choices=ProgressReview.Rag.choices, widget=forms.RadioSelect)
+    rag = forms.ChoiceField(label="RAG rating", choices=ProgressReview.Rag.choices, widget=forms.RadioSelect,
+                            error_messages={"required": "Select a RAG rating: red, amber or green."})
     notes = forms.CharField(label="Notes", required=False, widget=forms.Textarea(attrs={"rows": 3}),
                             help_text="Only the learner's coach and apprenticeship leads can read these.")
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
@@ -90,10 +97,12 @@ class ReviewForm(forms.Form):
 class ActivityForm(forms.Form):
     """Off-the-job training other than a coaching session: date, category, hours, description."""
 
-    date = forms.DateField(label="Date", widget=forms.DateInput())
-    category = forms.ChoiceField(label="Category", choices=OffTheJobActivity.Category.choices, widget=forms.RadioSelect)
+    date = date_field("Date of the training")
+    category = forms.ChoiceField(label="Category", choices=OffTheJobActivity.Category.choices, widget=forms.RadioSelect,
+                                 error_messages={"required": "Select the kind of training."})
     hours = forms.DecimalField(
         label="Hours", max_digits=5, decimal_places=2, help_text="For example, 7 for a training day or 1.5.",
+        error_messages={"required": "Enter the hours.", "invalid": "Hours must be a number, like 1.5."},
         widget=forms.NumberInput(attrs={"class": "govuk-input--width-4", "step": "0.25"}),
     )
     description = forms.CharField(label="Description", max_length=255, required=False)

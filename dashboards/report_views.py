@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.dateparse import parse_date
 
 from academy.decorators import perm_required
 from outcomes.impact import default_hourly_cost, impact_totals, levy_value
@@ -69,12 +70,23 @@ def _title(figure: dict) -> str:
 def figure_table(figure: dict) -> dict:
     """Return a plotly figure's data as a table: ``{"columns": [trace names], "rows": [(category, [values])]}``.
 
-    Categories are the x values (the y values for horizontal bars), in first-seen order;
-    a value is ``None`` where a trace has no point for a category. Used under charts
-    that have no table of their own, so every printed chart has its numbers beside it.
+    Categories are the x values (the y values for horizontal bars), in first-seen order,
+    as text: the line breaks plotly draws (``<br>``) become spaces and a date axis's
+    days ("2025-03-01") become months ("March 2025"). A value is ``None`` where a trace
+    has no point for a category. Used under charts that have no table of their own, so
+    every printed chart has its numbers beside it.
     """
     traces = [t for t in figure.get("data") or [] if t.get("type") in ("bar", "scatter")]
-    columns = [t.get("name") or f"Series {index}" for index, t in enumerate(traces, start=1)]
+    by_month = ((figure.get("layout") or {}).get("xaxis") or {}).get("type") == "date"
+
+    def text(category) -> str:
+        value = str(category).replace("<br>", " ")
+        if by_month:
+            day = parse_date(value[:10])
+            return f"{day:%B %Y}" if day else value
+        return value
+
+    columns = [text(t.get("name") or f"Series {index}") for index, t in enumerate(traces, start=1)]
     categories: list = []
     values: list[dict] = []
     for trace in traces:
@@ -83,7 +95,7 @@ def figure_table(figure: dict) -> dict:
         nums = trace.get("x" if horizontal else "y") or []
         points = {}
         for category, number in zip(cats, nums):
-            key = str(category)
+            key = text(category)
             if key not in categories:
                 categories.append(key)
             points[key] = number

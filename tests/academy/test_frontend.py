@@ -348,3 +348,12 @@ def test_it_marks_errors_on_inputs_selects_and_radios():
     assert 'class="govuk-textarea"' in html
     assert "Notes (optional)" in html
     assert html.count("govuk-form-group--error") == 3
+
+
+def test_the_vendored_stylesheet_asks_for_no_font_file_we_do_not_ship():
+    """GOV.UK Frontend's GDS Transport faces (/assets/fonts/) are deleted (static/vendor/README.md):
+    browsers fetched them now and then, a 404 in the console."""
+    from django.conf import settings
+
+    css = (settings.BASE_DIR / "static/vendor/govuk-frontend/govuk-frontend.min.css").read_text()
+    assert "/assets/fonts/" not in css and "@font-face" not in css

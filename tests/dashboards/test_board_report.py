@@ -109,3 +109,13 @@ def test_figure_table_reads_vertical_and_horizontal_bars():
     figure = {"data": [{"type": "bar", "name": "Enrolled", "orientation": "h", "x": [3, 1], "y": ["A", "B"]},
                        {"type": "bar", "name": "Completed", "orientation": "h", "x": [2], "y": ["A"]}]}
     assert figure_table(figure) == {"columns": ["Enrolled", "Completed"], "rows": [("A", [3, 2]), ("B", [1, None])]}
+
+
+def test_figure_table_writes_categories_as_text_not_plotly_markup():
+    """Wrapped names lose their <br> (was printed 12 times on the board report); date axes read as months."""
+    cohorts = {"data": [{"type": "bar", "name": "Coaching<br>hours", "x": ["Data Technician L3<br>January 2024"],
+                         "y": [4]}]}
+    assert figure_table(cohorts) == {"columns": ["Coaching hours"], "rows": [("Data Technician L3 January 2024", [4])]}
+    months = {"layout": {"xaxis": {"type": "date"}},
+              "data": [{"type": "bar", "name": "Started", "x": ["2025-03-01", "2025-04-01"], "y": [2, 0]}]}
+    assert figure_table(months)["rows"] == [("March 2025", [2]), ("April 2025", [0])]
