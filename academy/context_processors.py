@@ -36,6 +36,10 @@ def navigation(request):
     user = getattr(request, "user", None)
     pairs = []
     if user is not None and user.is_authenticated:
+        if user.has_perm("academy.view_learner_home"):
+            pairs.append(("My apprenticeship", "portal:learner_home"))
+        if user.has_perm("academy.view_line_manager_home"):
+            pairs.append(("My apprentices", "portal:line_manager_home"))
         if user.has_perm("academy.view_coach_home"):
             pairs.append(("My learners", "coach:home"))
         if user.has_perm("academy.view_learner_list"):

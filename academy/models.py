@@ -151,6 +151,7 @@ class AuditEvent(models.Model):
         ERASURE = "erasure", "Anonymised a learner"
         RETENTION = "retention", "Retention run"
         IMPORT = "import", "Imported data"
+        INVITATION = "invitation", "Invited someone to sign in"
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     user = models.ForeignKey("academy.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")

@@ -7,6 +7,9 @@ Roles (``academy.models.User.Role``):
 - coach: sees only learners on enrolments assigned to them (``visible_learners``);
   anything else is a 404, so other learners' existence is not disclosed.
 - head of data: reads dashboards and exports; no learner-level pages.
+- apprentice (learner role): their own apprenticeship only (``portal``); every staff page 403.
+- line manager: the learners whose line manager they are (``Learner.line_manager``) and
+  nothing else; every staff page 403, another manager's learner 404.
 """
 import rules
 
@@ -24,6 +27,21 @@ def is_coach(user):
 @rules.predicate
 def is_head_of_data(user):
     return bool(getattr(user, "is_head_of_data", False))
+
+
+@rules.predicate
+def is_learner(user):
+    return bool(getattr(user, "is_learner", False))
+
+
+@rules.predicate
+def is_line_manager(user):
+    return bool(getattr(user, "is_line_manager", False))
+
+
+@rules.predicate
+def manages_learner(user, learner):
+    return bool(getattr(user, "is_line_manager", False) and learner is not None and learner.line_manager_id == user.pk)
 
 
 @rules.predicate
@@ -61,6 +79,12 @@ def coaches_enrolment(user, enrolment):
 rules.add_perm("academy.view_coach_home", is_coach)
 rules.add_perm("academy.view_risk", is_lead | is_head_of_data)
 rules.add_perm("learners.coach_enrolment", is_lead | coaches_enrolment)
+# The apprentice's and the line manager's own pages (portal); leads send the invitations.
+rules.add_perm("academy.view_learner_home", is_learner)
+rules.add_perm("academy.view_line_manager_home", is_line_manager)
+rules.add_perm("learners.view_as_line_manager", manages_learner)
+rules.add_perm("academy.invite_people", is_lead)
+
 # Privacy ---------------------------------------------------------------------
 
 

@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "outcomes",
     "dashboards",
     "privacy",
+    "portal",
     "demo",
 ]
 

@@ -24,6 +24,7 @@ urlpatterns = [
     path("privacy/", include("privacy.urls")),
     path("coach/", include("coaching.urls")),
     path("imports/", include("cohorts.import_urls")),
+    path("", include("portal.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -94,7 +94,7 @@ learner_export_csv, learner_export_xlsx = list_export_views(
 
 def _get_learner_for_user(request, pk):
     """Return the learner ``pk`` if the user may see it, else raise ``Http404``."""
-    return get_object_or_404(visible_learners(request.user).with_team(), pk=pk)
+    return get_object_or_404(visible_learners(request.user).with_team().select_related("user", "line_manager"), pk=pk)
 
 
 @perm_required("academy.view_learner_list")

@@ -49,6 +49,14 @@ class HeadOfDataFactory(UserFactory):
     role = User.Role.HEAD_OF_DATA
 
 
+class ApprenticeFactory(UserFactory):
+    role = User.Role.LEARNER
+
+
+class LineManagerFactory(UserFactory):
+    role = User.Role.LINE_MANAGER
+
+
 class TeamFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Team

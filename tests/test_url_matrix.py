@@ -13,7 +13,10 @@ from tests import factories
 pytestmark = pytest.mark.django_db
 
 SIGN_IN = 302  # anonymous users are sent to sign-in
-ROLES = ("anonymous", "coach", "other_coach", "lead", "head")
+ROLES = ("anonymous", "coach", "other_coach", "lead", "head", "learner", "line_manager", "other_manager")
+# The apprentice (the world's learner) and line managers (of the world's learner, and of
+# nobody in it) reach no staff page: 403 on every row that does not name them.
+PORTAL_ROLES = ("learner", "line_manager", "other_manager")
 
 # name -> expected status per role, for GET. ``other_coach`` is a coach who does not coach
 # the learner in the URL: 404, so other learners' existence is not disclosed.
@@ -98,6 +101,19 @@ EXPECTED.update({
     "api:cohorts": _API, "api:enrolments": _API, "api:results": _API, "api:metrics": _API, "api:schema": _API,
     "api:token": _READ, "api:index": _READ, "api:docs": _READ,
 })
+# The apprentice's and line manager's pages; leads invite them.
+_NONE = {"anonymous": SIGN_IN, "coach": 403, "other_coach": 403, "lead": 403, "head": 403,
+         "learner": 403, "line_manager": 403, "other_manager": 403}
+EXPECTED.update({
+    "portal:learner_home": {**_NONE, "learner": 200},
+    "portal:line_manager_home": {**_NONE, "line_manager": 200, "other_manager": 200},
+    "portal:line_manager_learner": {**_NONE, "line_manager": 200, "other_manager": 404},
+    "portal:invite_learner": {**_NONE, "lead": 200},
+    "portal:invite_cohort": {**_NONE, "lead": 200},
+})
+for _name, _rule in EXPECTED.items():
+    for _role in PORTAL_ROLES:
+        _rule.setdefault(_role, 302 if _name == "home" else 403)
 # URL names whose GET is not a page (POST-only actions): expected 405 for roles allowed to POST.
 # "bench": the scale benchmark's bare view, registered only with ACADEMY_BENCH_VIEWS on
 # (tests/demo/test_scale.py checks it is absent otherwise).
@@ -126,8 +142,12 @@ def test_every_url_has_a_rule():
 
 @pytest.fixture
 def world(coach, other_coach, lead, head):
-    """A learner coached by ``coach`` (not by ``other_coach``), with a cohort and a result."""
-    enrolment = factories.EnrolmentFactory(coach=coach)
+    """A learner coached by ``coach`` (not by ``other_coach``), with a cohort and a result; the
+    learner signs in as ``learner`` and is managed by ``line_manager`` (``other_manager`` manages nobody here)."""
+    learner_user = factories.UserFactory(email="apprentice@example.org", role="learner")
+    line_manager = factories.UserFactory(email="manager@example.org", role="line_manager")
+    other_manager = factories.UserFactory(email="other.manager@example.org", role="line_manager")
+    enrolment = factories.EnrolmentFactory(coach=coach, learner__user=learner_user, learner__line_manager=line_manager)
     from coaching import services as coaching
 
     review = coaching.record_review(enrolment=enrolment, by=coach, date=enrolment.start_date, rag="green")
@@ -135,7 +155,8 @@ def world(coach, other_coach, lead, head):
                                          category="training_day", hours=7)
     return {"learner": enrolment.learner, "enrolment": enrolment, "cohort": enrolment.cohort, "session": factories.CoachingSessionFactory(enrolment=enrolment),
             "review": review, "activity": activity,
-            "users": {"coach": coach, "other_coach": other_coach, "lead": lead, "head": head, "anonymous": None}}
+            "users": {"coach": coach, "other_coach": other_coach, "lead": lead, "head": head, "anonymous": None,
+                      "learner": learner_user, "line_manager": line_manager, "other_manager": other_manager}}
 
 
 def _kwargs_for(name, pattern, world):
@@ -165,7 +186,7 @@ def _kwargs_for(name, pattern, world):
     if name == "outcomes:recompute_status":  # any run id (an unknown run says so)
         return {"run_id": "0123abcd"}
     by_kwarg = {"enrolment_pk": "enrolment", "session_pk": "session", "review_pk": "review",
-                "activity_pk": "activity"}  # coach's pages
+                "activity_pk": "activity", "learner_pk": "learner", "cohort_pk": "cohort"}  # coach's and portal pages
     if keys <= set(by_kwarg):
         return {key: world[by_kwarg[key]].pk for key in keys}
     target = {"learners": world["learner"], "cohorts": world["cohort"], "outcomes": world["cohort"]}

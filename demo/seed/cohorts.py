@@ -4,8 +4,10 @@ The model customer (README.md) is a county council that put 62 staff from 27 tea
 through data apprenticeships (Python, Power BI, SQL) with one-to-one coaching and
 reached a 92% distinction/merit rate. ``seed_demo`` builds that academy:
 
-- five sign-ins: ``lead@example.org`` (apprenticeship lead), ``head@example.org``
-  (head of data) and three coaches (``coach@``, ``coach2@``, ``coach3@example.org``);
+- seven sign-ins: ``lead@example.org`` (apprenticeship lead), ``head@example.org``
+  (head of data), three coaches (``coach@``, ``coach2@``, ``coach3@example.org``), an
+  apprentice (``learner@example.org``, the first learner in learning coached by coach@)
+  and the line manager of that apprentice's team (``manager@example.org``);
 - 27 council teams, each with at least one learner; 62 learners with invented names,
   emails ``firstname.lastname@council.example.org``, six-digit employee numbers with
   leading zeros and ULNs that pass the check digit (ILR rule DD01,
@@ -25,7 +27,7 @@ deleted and recreated identically (same names, ULNs, dates, grades; new ids).
 
 What counts as a demo row: cohorts whose provider is ``DEMO_PROVIDER`` with UKPRN
 ``DEMO_UKPRN``, learners whose work email is one of the demo's generated addresses,
-and everything hanging off their enrolments. The five demo users and the 27 teams are
+and everything hanging off their enrolments. The seven demo users and the 27 teams are
 updated or created in place, never deleted. Non-demo rows are never changed: when
 they would clash with the demo (a demo cohort holding a non-demo learner, a non-demo
 learner with a demo employee number or ULN, a non-demo cohort with a demo cohort's
@@ -50,6 +52,8 @@ from outcomes.metrics import recompute_metrics
 
 from .plan import (
     COHORTS,
+    DEMO_APPRENTICE_EMAIL,
+    DEMO_LINE_MANAGER_EMAIL,
     DEMO_PROVIDER,
     DEMO_UKPRN,
     REQUIRED_STANDARDS,
@@ -58,6 +62,7 @@ from .plan import (
     TEAMS,
     _Learner,
     _plan,
+    demo_apprentice,
 )
 
 
@@ -145,15 +150,24 @@ def demo_present() -> bool:
     return Cohort.objects.filter(provider=DEMO_PROVIDER, provider_ukprn=DEMO_UKPRN).exists()
 
 
+def _portal_people(plan: list[_Learner]) -> tuple[tuple[str, User.Role, str], ...]:
+    """Return the apprentice and the line manager who sign in, as (e-mail, role, full name)."""
+    apprentice = demo_apprentice(plan)
+    return (
+        (DEMO_APPRENTICE_EMAIL, User.Role.LEARNER, f"{apprentice.first_name} {apprentice.last_name}"),
+        (DEMO_LINE_MANAGER_EMAIL, User.Role.LINE_MANAGER, apprentice.line_manager_name),
+    )
+
+
 def demo_logins() -> tuple[tuple[str, str, str], ...]:
-    """Return the demo users as (e-mail, role, full name)."""
-    return tuple((email, role.label, full_name) for email, role, full_name in STAFF)
+    """Return the demo users as (e-mail, role, full name): the staff, then the apprentice and the line manager."""
+    return tuple((email, role.label, full_name) for email, role, full_name in STAFF + _portal_people(_plan()))
 
 
 def seed_demo(*, password: str) -> DemoReport:
     """Replace the demo academy (see the module docstring) and return what was made.
 
-    ``password`` is set on the five demo users. Atomic: on any error nothing changes.
+    ``password`` is set on the seven demo users. Atomic: on any error nothing changes.
     Nothing is queued per row (the loader calls no change hooks); ``outcomes.metrics.recompute_metrics()``
     runs once after the commit. Sessions are written with ``bulk_create`` in batches of
     ``SESSION_BATCH_SIZE``.
@@ -175,7 +189,7 @@ def seed_demo(*, password: str) -> DemoReport:
         replaced = _delete_previous_demo(plan)
 
         users = {}
-        for email, role, full_name in STAFF:
+        for email, role, full_name in STAFF + _portal_people(plan):
             user = User.objects.filter(email=email).first() or User(email=email)
             user.full_name, user.role, user.is_active = full_name, role, True
             user.set_password(password)
@@ -205,6 +219,12 @@ def seed_demo(*, password: str) -> DemoReport:
                 for x in plan
             ]
         )
+        # The apprentice signs in as learner@; their team's line manager as manager@ and
+        # manages every learner of that team.
+        apprentice = demo_apprentice(plan)
+        Learner.objects.filter(pk=learner_rows[plan.index(apprentice)].pk).update(user=users[DEMO_APPRENTICE_EMAIL])
+        Learner.objects.filter(pk__in=[row.pk for x, row in zip(plan, learner_rows) if x.team == apprentice.team]).update(
+            line_manager=users[DEMO_LINE_MANAGER_EMAIL], line_manager_email=DEMO_LINE_MANAGER_EMAIL)
         enrolment_rows = Enrolment.objects.bulk_create(
             [
                 Enrolment(

@@ -40,6 +40,11 @@ STAFF = (
     ("coach3@example.org", User.Role.COACH, "Hannah Okafor"),
 )
 
+# The apprentice and the line manager who sign in (portal): the first learner in learning
+# coached by coach@example.org, and the line manager of that learner's team.
+DEMO_APPRENTICE_EMAIL = "learner@example.org"
+DEMO_LINE_MANAGER_EMAIL = "manager@example.org"
+
 TEAMS = (
     # (name, directorate, weight for learners beyond the first in each team)
     ("Revenues and Benefits", "Resources", 5),
@@ -438,3 +443,9 @@ def _plan_sessions(rng: random.Random, learner: _Learner) -> None:
     if sessions and learner.status == Enrolment.Status.ACTIVE:
         sessions[-1].next_session_date = _weekday(sessions[-1].date + dt.timedelta(days=28))
     learner.sessions = sessions
+
+
+def demo_apprentice(plan: list[_Learner]) -> _Learner:
+    """Return the planned learner who signs in as ``DEMO_APPRENTICE_EMAIL``: the first in learning coached by coach@."""
+    return next(x for x in plan if x.status == "active" and x.coach_email == "coach@example.org")
+

@@ -100,6 +100,8 @@ PHONE_PAGES = {
     ],
     "coach@example.org": ["/coach/", "/learners/", "/learners/{learner}/", "/enrolments/", "/coach/enrolments/{enrolment}/"],
     "head@example.org": ["/dashboard/", "/dashboard/teams/", "/coach/risk/", "/impact/", "/dashboard/exports/"],
+    "learner@example.org": ["/my/"],
+    "manager@example.org": ["/my/apprentices/", "/my/apprentices/{managed}/"],
 }
 
 
@@ -108,8 +110,11 @@ def test_no_main_page_of_any_role_is_wider_than_a_390_px_phone(visitor, demo):
     from cohorts.models import Enrolment
 
     enrolment = Enrolment.objects.filter(coach__email="coach@example.org").select_related("learner").first()
+    from learners.models import Learner
+
     ids = {"learner": enrolment.learner_id, "cohort": enrolment.cohort_id, "enrolment": enrolment.pk,
-           "team": enrolment.learner.team_id}
+           "team": enrolment.learner.team_id,
+           "managed": Learner.objects.filter(line_manager__email="manager@example.org").values_list("pk", flat=True)[0]}
     too_wide = []
     for email, paths in PHONE_PAGES.items():
         v = visitor()

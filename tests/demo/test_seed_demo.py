@@ -27,6 +27,8 @@ DEMO_EMAILS = {
     "coach@example.org": User.Role.COACH,
     "coach2@example.org": User.Role.COACH,
     "coach3@example.org": User.Role.COACH,
+    "learner@example.org": User.Role.LEARNER,
+    "manager@example.org": User.Role.LINE_MANAGER,
 }
 
 
@@ -84,7 +86,8 @@ def test_it_makes_62_learners_in_27_teams_each_with_a_learner(seeded):
 
 
 def test_it_makes_the_staff_with_their_roles_and_the_password(seeded):
-    """Lead, head of data and three coaches exist with full names, the right role and the given password."""
+    """Lead, head of data, three coaches, an apprentice and a line manager exist with full names, the
+    right role and the given password; the apprentice is a learner in learning whose line manager is manager@."""
     users = {u.email: u for u in User.objects.all()}
     assert set(users) == set(DEMO_EMAILS)
     for email, role in DEMO_EMAILS.items():
@@ -97,6 +100,12 @@ def test_it_makes_the_staff_with_their_roles_and_the_password(seeded):
         Enrolment.objects.values_list("coach__email").annotate(n=Count("id")).values_list("coach__email", "n")
     )
     assert coached == {"coach@example.org": 21, "coach2@example.org": 21, "coach3@example.org": 20}
+    apprentice = users["learner@example.org"].learner
+    assert apprentice.full_name == users["learner@example.org"].full_name
+    assert apprentice.enrolments.get().status == "active"
+    assert apprentice.line_manager == users["manager@example.org"]
+    managed = set(Learner.objects.filter(line_manager=users["manager@example.org"]).values_list("team", flat=True))
+    assert managed == {apprentice.team_id}
 
 
 def test_it_gives_46_of_50_first_attempt_results_distinction_or_merit(seeded):
@@ -217,7 +226,7 @@ def test_running_twice_gives_the_same_demo(seeded):
     assert snapshot() == before
     assert second.learners_replaced == 62
     assert Learner.objects.count() == 62 and Cohort.objects.count() == 6 and Team.objects.count() == 27
-    assert User.objects.count() == 5
+    assert User.objects.count() == 7
     assert not ids_before & set(Learner.objects.values_list("id", flat=True))  # replaced, not kept
     assert (second.coaching_sessions, second.status_changes) == (seeded.coaching_sessions, seeded.status_changes)
 

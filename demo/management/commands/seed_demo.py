@@ -23,7 +23,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--password", help="Password for the five demo users.")
+        parser.add_argument("--password", help="Password for the seven demo users.")
         parser.add_argument(
             "--keep-existing", action="store_true",
             help="If a demo academy is already there, keep it and everything added since (make run); "
