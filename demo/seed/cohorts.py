@@ -159,6 +159,37 @@ def _portal_people(plan: list[_Learner]) -> tuple[tuple[str, User.Role, str], ..
     )
 
 
+def _link_portal_people(plan: list[_Learner], users: dict) -> None:
+    """Link the apprentice's account (learner@) to their learner, and make manager@ the line
+    manager of every demo learner of that apprentice's team (found by their demo e-mails)."""
+    apprentice = demo_apprentice(plan)
+    Learner.objects.filter(work_email=apprentice.email).update(user=users[DEMO_APPRENTICE_EMAIL])
+    Learner.objects.filter(work_email__in=[x.email for x in plan if x.team == apprentice.team]).update(
+        line_manager=users[DEMO_LINE_MANAGER_EMAIL], line_manager_email=DEMO_LINE_MANAGER_EMAIL)
+
+
+def add_missing_portal_people(*, password: str) -> list[str]:
+    """Give a demo built before the apprentice and line manager could sign in its learner@ and
+    manager@ accounts (created with ``password``, linked as ``seed_demo`` links them).
+
+    Returns the e-mails created; existing accounts are left as they are. Atomic.
+    """
+    created = []
+    with transaction.atomic():
+        users = {}
+        for email, role, full_name in _portal_people(_plan()):
+            user = User.objects.filter(email=email).first()
+            if user is None:
+                user = User(email=email, full_name=full_name, role=role)
+                user.set_password(password)
+                user.save()
+                created.append(email)
+            users[email] = user
+        if created:
+            _link_portal_people(_plan(), users)
+    return created
+
+
 def demo_logins() -> tuple[tuple[str, str, str], ...]:
     """Return the demo users as (e-mail, role, full name): the staff, then the apprentice and the line manager."""
     return tuple((email, role.label, full_name) for email, role, full_name in STAFF + _portal_people(_plan()))
@@ -219,12 +250,7 @@ def seed_demo(*, password: str) -> DemoReport:
                 for x in plan
             ]
         )
-        # The apprentice signs in as learner@; their team's line manager as manager@ and
-        # manages every learner of that team.
-        apprentice = demo_apprentice(plan)
-        Learner.objects.filter(pk=learner_rows[plan.index(apprentice)].pk).update(user=users[DEMO_APPRENTICE_EMAIL])
-        Learner.objects.filter(pk__in=[row.pk for x, row in zip(plan, learner_rows) if x.team == apprentice.team]).update(
-            line_manager=users[DEMO_LINE_MANAGER_EMAIL], line_manager_email=DEMO_LINE_MANAGER_EMAIL)
+        _link_portal_people(plan, users)
         enrolment_rows = Enrolment.objects.bulk_create(
             [
                 Enrolment(

@@ -177,3 +177,24 @@ def test_other_training_counts_in_the_cohort_metrics(enrolment, coach):
     recompute_metrics()
     row = CohortMetrics.objects.get(key=f"cohort:{enrolment.cohort_id}")
     assert (row.coaching_sessions, row.otj_hours_logged) == (1, Decimal("8.50"))
+
+
+@pytest.mark.parametrize(("form_name", "data", "messages"), [
+    ("SessionForm", {"date": "31/02/2026", "duration_minutes": "sixty"},
+     ["Date of the session must be a real date, like 27/03/2026.",
+      "Duration in minutes must be a whole number, like 60."]),
+    ("ReviewForm", {"date": "", "attendees": ["coach"]},
+     ["Enter the date of the review.", "Select a RAG rating: red, amber or green."]),
+    ("ActivityForm", {"date": "yesterday", "hours": "a lot"},
+     ["Date of the training must be a real date, like 27/03/2026.", "Select the kind of training.",
+      "Hours must be a number, like 1.5."]),
+])
+def test_the_coachs_forms_name_the_field_in_every_error(form_name, data, messages):
+    """Was: "Enter a valid date." and "This field is required." with no field named."""
+    from coaching import forms
+
+    form = getattr(forms, form_name)(data)
+    assert not form.is_valid()
+    errors = [message for field_errors in form.errors.values() for message in field_errors]
+    assert all(message in errors for message in messages), errors
+    assert "This field is required." not in errors and "Enter a valid date." not in errors

@@ -295,6 +295,21 @@ def test_make_run_keeps_the_demo_and_what_a_user_added_to_it(standards):
     assert Enrolment.objects.filter(pk=mine.pk).exists()
 
 
+def test_make_run_adds_the_apprentice_and_line_manager_to_a_demo_built_before_them(standards):
+    """A demo database from before the portal gets learner@ and manager@ on the next ``make run``."""
+    call_command("seed_demo", password=PASSWORD, stdout=StringIO())
+    User.objects.filter(email__in=["learner@example.org", "manager@example.org"]).delete()
+    out = StringIO()
+    call_command("seed_demo", password=PASSWORD, keep_existing=True, stdout=out)
+    assert "Added the demo's apprentice and line manager sign-ins" in out.getvalue()
+    apprentice = User.objects.get(email="learner@example.org")
+    assert apprentice.check_password(PASSWORD) and apprentice.learner.enrolments.get().status == "active"
+    assert Learner.objects.filter(line_manager__email="manager@example.org").count() >= 1
+    out = StringIO()
+    call_command("seed_demo", password=PASSWORD, keep_existing=True, stdout=out)
+    assert "Added" not in out.getvalue()
+
+
 def test_the_command_takes_the_password_from_the_environment(standards, monkeypatch):
     """Without --password the command uses $DEMO_PASSWORD."""
     monkeypatch.setenv("DEMO_PASSWORD", "from-the-env")

@@ -6,7 +6,15 @@ from django.core.management.base import BaseCommand, CommandError
 
 from academy.dates import uk_date
 from cohorts.models import Standard
-from demo.seed import DEMO_TODAY, REQUIRED_STANDARDS, DemoError, demo_logins, demo_present, seed_demo
+from demo.seed import (
+    DEMO_TODAY,
+    REQUIRED_STANDARDS,
+    DemoError,
+    add_missing_portal_people,
+    demo_logins,
+    demo_present,
+    seed_demo,
+)
 
 DEFAULT_PASSWORD = "academy-demo-2026"
 
@@ -33,7 +41,9 @@ class Command(BaseCommand):
     def handle(self, *args, password=None, keep_existing=False, **options):
         password = password or os.environ.get("DEMO_PASSWORD") or DEFAULT_PASSWORD
         if keep_existing and demo_present():
+            added = add_missing_portal_people(password=password)
             self.stdout.write("\n".join([
+                *([f"Added the demo's apprentice and line manager sign-ins ({', '.join(added)})."] if added else []),
                 "The demo academy is already here: kept, with everything added since "
                 "(make reset-demo rebuilds it).",
                 "",
