@@ -115,6 +115,33 @@ class ActivityForm(forms.Form):
                 "description": activity.description, "version": activity.version}
 
 
+class TrainingForm(ActivityForm):
+    """Off-the-job training as the apprentice logs it: the coach's fields, what they learned and a link."""
+
+    description = forms.CharField(label="What was it?", max_length=255, required=False,
+                                  help_text="For example, Power BI course module 3, or shadowing the finance team.")
+    learning = forms.CharField(label="What did you learn?", required=False, widget=forms.Textarea(attrs={"rows": 4}),
+                               help_text="A few sentences: your coach reads this when confirming the hours.")
+    link = forms.URLField(label="Link (optional)", required=False, max_length=500, assume_scheme="https",
+                          help_text="To a certificate, course page or piece of work.",
+                          error_messages={"invalid": "Link must be a web address, like https://example.org/course."})
+
+    @classmethod
+    def initial_for(cls, activity: OffTheJobActivity) -> dict:
+        return {**super().initial_for(activity), "learning": activity.learning, "link": activity.link}
+
+
+class ReturnTrainingForm(forms.Form):
+    """The coach's reason for returning the apprentice's training."""
+
+    return_reason = forms.CharField(
+        label="Why are you returning it?", widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="The apprentice sees this and can change the training and send it again.",
+        error_messages={"required": "Say why you are returning this training, so the apprentice can put it right."},
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+
 class RiskFilterForm(forms.Form):
     """Filters of the leads' risk view: coach, team and cohort (all optional).
 

@@ -113,6 +113,8 @@ class ProgressReview(models.Model):
 class OffTheJobActivity(models.Model):
     """Off-the-job training logged against an enrolment other than a coaching session.
 
+    Logged by a coach (``status`` confirmed at once) or by the apprentice (submitted, then
+    confirmed or returned with a reason by their coach: ``coaching.training``).
     ``hours`` in hours (more than 0, at most 24 in a day). Categories follow the ESFA
     funding rules' examples of off-the-job training (teaching of theory, practical
     training, shadowing, mentoring, industry visits, time spent on assignments).
@@ -126,6 +128,13 @@ class OffTheJobActivity(models.Model):
         VISIT = "visit", "Industry visit or event"
         OTHER = "other", "Other"
 
+    class Status(models.TextChoices):
+        # Training the apprentice logs counts as logged at once and as confirmed once their
+        # coach confirms it; returned training counts as neither until it is sent again.
+        SUBMITTED = "submitted", "Logged, waiting for the coach"
+        CONFIRMED = "confirmed", "Confirmed"
+        RETURNED = "returned", "Returned to the apprentice"
+
     enrolment = models.ForeignKey("cohorts.Enrolment", on_delete=models.CASCADE, related_name="otj_activities")
     date = models.DateField()
     category = models.CharField(max_length=16, choices=Category.choices)
@@ -133,9 +142,18 @@ class OffTheJobActivity(models.Model):
         max_digits=5, decimal_places=2, validators=[MinValueValidator(0.25), MaxValueValidator(24)]
     )
     description = models.CharField(max_length=255, blank=True)
+    learning = models.TextField("What I learned", blank=True)
+    link = models.URLField("Link", max_length=500, blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.CONFIRMED)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        help_text="The coach (or lead) who confirmed or returned it.",
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    return_reason = models.TextField(blank=True)
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -145,9 +163,13 @@ class OffTheJobActivity(models.Model):
         db_table = "learners_offthejobactivity"
         ordering = ["-date", "-id"]
         verbose_name_plural = "off-the-job activities"
-        indexes = [models.Index(fields=["enrolment", "date"])]
+        indexes = [models.Index(fields=["enrolment", "date"]), models.Index(fields=["status", "enrolment"])]
         constraints = [
             models.CheckConstraint(condition=models.Q(hours__gt=0, hours__lte=24), name="otj_activity_hours_in_day"),
+            models.CheckConstraint(condition=models.Q(status__in=["submitted", "confirmed", "returned"]),
+                                   name="otj_activity_status_valid"),
+            models.CheckConstraint(condition=~models.Q(status="returned") | ~models.Q(return_reason=""),
+                                   name="otj_activity_returned_with_reason"),
         ]
 
     def __str__(self):

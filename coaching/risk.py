@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import connection
-from django.db.models import CharField, F, Max, Sum, Value
+from django.db.models import CharField, F, Max, Q, Sum, Value
 from django.db.models.functions import Coalesce, NullIf
 
 from coaching.models import CoachingSession, OffTheJobActivity, ProgressReview
@@ -75,7 +75,9 @@ class RiskReason:
 class LearnerRisk:
     """The coach's-page figures for one enrolment, and its risk reasons.
 
-    Dates are ``datetime.date`` or ``None``; hours are ``Decimal``; ``otj_behind`` is the
+    Dates are ``datetime.date`` or ``None``; hours are ``Decimal``. Off-the-job hours
+    *logged* are every hour recorded except training returned to the apprentice;
+    *confirmed* leaves out what waits for the coach. ``otj_behind`` is the
     share of planned-to-date hours not yet logged (0.2 = 20% behind; ``None`` when nothing
     is planned yet, negative when ahead).
     """
@@ -96,6 +98,10 @@ class LearnerRisk:
     review_due: RuleFigure
     breaks: list[BreakPeriod]
     reasons: list[RiskReason] = field(default_factory=list)
+    # Confirmed: attended sessions and training logged or confirmed by the coach; of the
+    # logged hours, ``otj_waiting_hours`` wait for the coach (``coaching.training``).
+    otj_confirmed: Decimal = Decimal("0.00")
+    otj_waiting_hours: Decimal = Decimal("0.00")
 
     @property
     def learner(self):
@@ -218,7 +224,8 @@ def enrolments_with_figures(enrolments, *, today: dt.date, related: bool = True)
     Attributes set on each enrolment: ``sort_last_name``, ``sort_first_name``,
     ``sort_cohort_start``, ``sort_cohort_name``, ``sort_coach`` (for ``SORT_KEYS``); the
     session figures of ``session_figures`` (``None``, 0 or 0 hours without sessions);
-    ``otj_from_activities`` (hours of other off-the-job training, ``Decimal``);
+    ``otj_from_activities`` (hours of other off-the-job training, not returned, ``Decimal``);
+    ``otj_waiting_hours`` (of those, the hours waiting for the coach);
     ``last_review`` (date of the latest progress review or ``None``).
     """
     if related:
@@ -235,10 +242,14 @@ def enrolments_with_figures(enrolments, *, today: dt.date, related: bool = True)
         return rows
     ids = enrolments.order_by().values("pk")
     sessions = session_figures(enrolments, today=today)
-    activities = dict(
-        OffTheJobActivity.objects.filter(enrolment__in=ids).order_by().values("enrolment")
-        .annotate(total=Sum("hours")).values_list("enrolment", "total")
-    )
+    status = OffTheJobActivity.Status
+    activities = {
+        enrolment: (logged, waiting)
+        for enrolment, logged, waiting in OffTheJobActivity.objects.filter(enrolment__in=ids)
+        .exclude(status=status.RETURNED).order_by().values("enrolment")
+        .annotate(logged=Sum("hours"), waiting=Sum("hours", filter=Q(status=status.SUBMITTED)))
+        .values_list("enrolment", "logged", "waiting")
+    }
     reviews = dict(
         ProgressReview.objects.filter(enrolment__in=ids).order_by().values("enrolment")
         .annotate(last=Max("date")).values_list("enrolment", "last")
@@ -249,7 +260,9 @@ def enrolments_with_figures(enrolments, *, today: dt.date, related: bool = True)
     for enrolment in rows:
         for name, value in sessions.get(enrolment.pk, no_sessions).items():
             setattr(enrolment, name, value)
-        enrolment.otj_from_activities = activities.get(enrolment.pk) or Decimal("0.00")
+        logged, waiting = activities.get(enrolment.pk, (None, None))
+        enrolment.otj_from_activities = logged or Decimal("0.00")
+        enrolment.otj_waiting_hours = waiting or Decimal("0.00")
         enrolment.last_review = reviews.get(enrolment.pk)
     return rows
 
@@ -354,6 +367,8 @@ def learner_risks(enrolments, *, today: dt.date, related: bool = True) -> list[L
                 start_date=enrolment.start_date, last_review_date=enrolment.last_review, breaks=enrolment_breaks
             ),
             breaks=enrolment_breaks,
+            otj_confirmed=logged - Decimal(enrolment.otj_waiting_hours),
+            otj_waiting_hours=Decimal(enrolment.otj_waiting_hours),
         )
         risk.reasons = risk_reasons(risk)
         risks.append(risk)

@@ -23,7 +23,8 @@ from academy.changes import cohorts_changed, records_changed
 from academy.concurrency import save_if_current
 from academy.dates import uk_date
 from coaching.models import CoachingSession, OffTheJobActivity, ProgressReview
-from cohorts.models import Enrolment
+from coaching.progress import break_periods
+from cohorts.models import Enrolment, EnrolmentStatusChange
 
 # A coach may edit or delete a session they logged for 14 days after logging it; then only a lead.
 EDIT_WINDOW = dt.timedelta(days=14)
@@ -130,6 +131,24 @@ def _check_happened(day, enrolment: Enrolment, errors: dict, *, today: dt.date, 
     _check_date(day, enrolment, errors)
     if day and day > today:
         errors.setdefault("date", []).append(f"Date cannot be in the future: {verb} once it has happened.")
+
+
+def _check_in_learning(day, enrolment: Enrolment, errors: dict, *, today: dt.date) -> None:
+    """Refuse a day after the enrolment ended or inside one of its breaks in learning (one query)."""
+    if not day:
+        return
+    if enrolment.actual_end_date and day > enrolment.actual_end_date:
+        errors.setdefault("date", []).append(
+            f"Date cannot be after the apprenticeship ended, {uk_date(enrolment.actual_end_date)}.")
+        return
+    changes = (EnrolmentStatusChange.objects.filter(enrolment=enrolment)
+               .order_by("effective_date", "changed_at", "id").values_list("to_status", "effective_date"))
+    for period in break_periods(changes, today=today):
+        if period.start <= day < period.end or (period.open and day >= period.start):
+            until = "" if period.open else f" to {uk_date(period.end - dt.timedelta(days=1))}"
+            errors.setdefault("date", []).append(
+                f"Date is inside a break in learning ({uk_date(period.start)}{until}): no training counts then.")
+            return
 
 
 def _raise(errors: dict) -> None:
@@ -323,19 +342,26 @@ def log_otj_activity(
     category: str,
     hours: Decimal,
     description: str = "",
+    learning: str = "",
+    link: str = "",
     today: dt.date | None = None,
 ) -> OffTheJobActivity:
     """Log and return off-the-job training other than a coaching session (a training day, self-study …).
 
-    ``hours`` in hours, more than 0 and at most 24. Refused (``ValidationError``): a
-    withdrawn enrolment, a date before the enrolment start or after ``today``, an unknown
-    category, hours out of range.
+    ``hours`` in hours, more than 0 and at most 24. Logged by the apprentice (``by`` has
+    the learner role) it is *submitted*, waiting for their coach (``coaching.training``);
+    logged by a coach or lead it is *confirmed* at once. Refused (``ValidationError``): a
+    withdrawn enrolment, a date before the enrolment start, after ``today``, after it
+    ended or inside a break in learning, an unknown category, hours out of range.
     """
     checked = _validate_activity(enrolment, {"date": date, "category": category, "hours": hours},
                                  today=today or timezone.localdate())
+    by_apprentice = getattr(by, "is_learner", False)
     activity = OffTheJobActivity(
         enrolment=enrolment, date=date, category=category, hours=checked["hours"],
-        description=description, recorded_by=by,
+        description=description, learning=learning, link=link, recorded_by=by,
+        status=OffTheJobActivity.Status.SUBMITTED if by_apprentice else OffTheJobActivity.Status.CONFIRMED,
+        reviewed_by=None if by_apprentice else by, reviewed_at=None if by_apprentice else timezone.now(),
     )
     activity._history_user = by
     with transaction.atomic():
@@ -347,11 +373,13 @@ def log_otj_activity(
 def _validate_activity(enrolment: Enrolment, values: dict, *, today: dt.date) -> dict:
     """Check off-the-job training's ``date``, ``category`` and ``hours``; return ``{"hours": quantised}``.
 
-    Raises ``ValidationError`` by field: a withdrawn enrolment, a date before the start
-    or after ``today``, an unknown category, hours not more than 0 or above 24.
+    Raises ``ValidationError`` by field: a withdrawn enrolment, a date before the start,
+    after ``today``, after the enrolment ended or inside a break in learning, an unknown
+    category, hours not more than 0 or above 24.
     """
     errors: dict[str, list[str]] = {}
     _check_happened(values["date"], enrolment, errors, today=today, what="off-the-job training", verb="log training")
+    _check_in_learning(values["date"], enrolment, errors, today=today)
     if values["category"] not in OffTheJobActivity.Category.values:
         errors.setdefault("category", []).append("Choose the category.")
     hours = values["hours"]

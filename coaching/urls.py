@@ -15,6 +15,9 @@ urlpatterns = [
     path("sessions/<int:session_pk>/delete/", views.session_delete, name="session_delete"),
     path("reviews/<int:review_pk>/edit/", views.review_edit, name="review_edit"),
     path("reviews/<int:review_pk>/delete/", views.review_delete, name="review_delete"),
+    path("training/", views.training_queue, name="training_queue"),
+    path("training/<int:activity_pk>/confirm/", views.training_confirm, name="training_confirm"),
+    path("training/<int:activity_pk>/return/", views.training_return, name="training_return"),
     path("training/<int:activity_pk>/edit/", views.activity_edit, name="activity_edit"),
     path("training/<int:activity_pk>/delete/", views.activity_delete, name="activity_delete"),
 ]

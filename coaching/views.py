@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -24,8 +24,8 @@ from academy.pages import sort_headers
 from cohorts.models import Enrolment
 from cohorts.rules import visible_enrolments
 
-from . import risk, services
-from .forms import ActivityForm, ReviewForm, RiskFilterForm, SessionForm, apply_service_errors
+from . import risk, services, training
+from .forms import ActivityForm, ReturnTrainingForm, ReviewForm, RiskFilterForm, SessionForm, apply_service_errors
 from .models import CoachingSession, OffTheJobActivity, ProgressReview
 
 RISK_PAGE_SIZE = 50
@@ -70,6 +70,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "headers": sort_headers(request, key, descending, COLUMNS, descending_first=risk.DESCENDING_BY_DEFAULT),
         "overdue": _overdue(rows),
         "at_risk_count": sum(r.at_risk for r in rows),
+        "training_waiting": training.waiting_for(request.user).count(),
         "today": timezone.localdate(),
         "show_coach": False,
         "can_act": True,
@@ -392,3 +393,62 @@ def activity_create(request: HttpRequest, enrolment_pk: int) -> HttpResponse:
         return redirect(next_url)
     return _form_page(request, form=form, enrolment=enrolment, title="Log off-the-job training",
                       button="Save training", next_url=next_url)
+
+
+# --- Training the apprentice logged: the coach confirms or returns it (coaching.training) --------
+
+
+@perm_required("academy.view_learner_list")
+def training_queue(request: HttpRequest) -> HttpResponse:
+    """List the apprentices' training waiting for this coach (a lead: all), oldest first, 25 a page."""
+    page = Paginator(training.waiting_for(request.user), 25).get_page(request.GET.get("page"))
+    return render(request, "coach/training_queue.html", {"page": page})
+
+
+def _waiting_training(request: HttpRequest, activity_pk: int) -> OffTheJobActivity:
+    """Return training the user may confirm or return (404 if not their learner's, 403 for others)."""
+    activity = get_object_or_404(
+        OffTheJobActivity.objects.select_related("enrolment__learner", "enrolment__cohort", "recorded_by"),
+        pk=activity_pk, enrolment__in=visible_enrolments(request.user))
+    if not training.may_review(request.user, activity):
+        raise PermissionDenied
+    return activity
+
+
+@perm_required("academy.view_learner_list")
+def training_confirm(request: HttpRequest, activity_pk: int) -> HttpResponse:
+    """POST: confirm the training (the form carries the version the coach read)."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    activity = _waiting_training(request, activity_pk)
+    try:
+        training.confirm_training(activity=activity, by=request.user,
+                                  expected_version=int(request.POST.get("version") or 0))
+    except StaleEdit:
+        messages.warning(request, "This training changed since you opened the page: check it again.")
+    except ValidationError as error:
+        messages.warning(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"Confirmed {float(activity.hours):g} hours of {activity.enrolment.learner.full_name}'s "
+                                  f"training on {uk_date(activity.date)}.")
+    return redirect("coach:training_queue")
+
+
+@perm_required("academy.view_learner_list")
+def training_return(request: HttpRequest, activity_pk: int) -> HttpResponse:
+    """GET: the reason form; POST: return the training to the apprentice with the reason."""
+    activity = _waiting_training(request, activity_pk)
+    form = ReturnTrainingForm(request.POST or None, initial={"version": activity.version})
+    if request.method == "POST" and form.is_valid():
+        try:
+            training.return_training(activity=activity, by=request.user, reason=form.cleaned_data["return_reason"],
+                                     expected_version=form.cleaned_data["version"])
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        except StaleEdit:
+            messages.warning(request, "This training changed since you opened the page: check it again.")
+            return redirect("coach:training_queue")
+        else:
+            messages.success(request, f"Returned the training to {activity.enrolment.learner.full_name}.")
+            return redirect("coach:training_queue")
+    return render(request, "coach/training_return.html", {"form": form, "activity": activity})

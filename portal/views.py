@@ -14,13 +14,18 @@ Every page's queries are fixed in number, whatever the records (tests assert it)
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
+from academy.concurrency import StaleEdit
+from academy.dates import uk_date
 from academy.decorators import perm_required
-from coaching import risk
+from academy.pages import form_page, paginate
+from coaching import risk, services, training
+from coaching.forms import TrainingForm, apply_service_errors
 from coaching.models import CoachingSession, OffTheJobActivity, ProgressReview
 from cohorts.models import Cohort, Enrolment
 from learners.models import Learner
@@ -57,11 +62,89 @@ def learner_home(request: HttpRequest) -> HttpResponse:
     """Show the apprentice their apprenticeship (or say the account is not linked to one yet)."""
     learner = Learner.objects.filter(user=request.user).select_related("team", "line_manager").first()
     today = timezone.localdate()
-    context = {"learner": learner, "today": today, "cards": [], "sessions": [], "reviews": [], "activities": []}
+    context = {"learner": learner, "today": today, "cards": [], "sessions": [], "reviews": [], "activities": [],
+               "returned": []}
     if learner is not None:
         cards = _enrolment_cards(_enrolments_of(learner), today=today)
-        context.update(cards=cards, **_records([card["enrolment"].pk for card in cards]))
+        ids = [card["enrolment"].pk for card in cards]
+        context.update(cards=cards, **_records(ids), can_log=any(card["figures"].in_learning for card in cards),
+                       returned=list(OffTheJobActivity.objects.filter(enrolment_id__in=ids,
+                                                                     status=OffTheJobActivity.Status.RETURNED)
+                                     .select_related("reviewed_by").order_by("date", "id")))
     return render(request, "portal/learner_home.html", context)
+
+
+def _own_learner(request) -> Learner:
+    learner = Learner.objects.filter(user=request.user).first()
+    if learner is None:
+        raise Http404("Your account is not linked to an apprenticeship yet")
+    return learner
+
+
+@perm_required("academy.view_learner_home")
+def training_list(request: HttpRequest) -> HttpResponse:
+    """List the apprentice's own off-the-job training, newest first, 25 a page, each with its state."""
+    learner = _own_learner(request)
+    activities = (OffTheJobActivity.objects.filter(enrolment__learner=learner)
+                  .select_related("enrolment__cohort", "reviewed_by").order_by("-date", "-id"))
+    return render(request, "portal/training_list.html", {"page": paginate(request, activities)})
+
+
+def _training_crumbs():
+    return [("My apprenticeship", reverse("portal:learner_home")), ("My training", reverse("portal:training_list"))]
+
+
+@perm_required("academy.view_learner_home")
+def training_create(request: HttpRequest) -> HttpResponse:
+    """Log off-the-job training on the apprentice's enrolment in learning (submitted for the coach to confirm)."""
+    learner = _own_learner(request)
+    enrolment = (Enrolment.objects.filter(learner=learner, status=Enrolment.Status.ACTIVE)
+                 .select_related("cohort").order_by("-start_date", "-id").first())
+    if enrolment is None:
+        messages.warning(request, "You are not in learning, so there is no apprenticeship to log training against.")
+        return redirect("portal:learner_home")
+    form = TrainingForm(request.POST or None, initial={"date": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        values = {k: v for k, v in form.cleaned_data.items() if k != "version"}
+        try:
+            services.log_otj_activity(enrolment=enrolment, by=request.user, **values)
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        else:
+            messages.success(request, f"{float(values['hours']):g} hours on {uk_date(values['date'])} logged: "
+                                      "your coach will confirm them.")
+            return redirect("portal:training_list")
+    return form_page(request, form, heading="Log off-the-job training", crumbs=_training_crumbs(),
+                     submit="Log training", cancel_url=reverse("portal:training_list"),
+                     caption=enrolment.cohort.name)
+
+
+@perm_required("academy.view_learner_home")
+def training_edit(request: HttpRequest, activity_pk: int) -> HttpResponse:
+    """Change training the apprentice logged (until confirmed) and send it to the coach again."""
+    activity = get_object_or_404(OffTheJobActivity.objects.select_related("enrolment__cohort"),
+                                 pk=activity_pk, enrolment__learner__user=request.user)
+    if not training.may_resubmit(request.user, activity):
+        raise PermissionDenied("Confirmed training cannot be changed; ask your coach.")
+    form = TrainingForm(request.POST or None, initial=TrainingForm.initial_for(activity))
+    if request.method == "POST" and form.is_valid():
+        values = {k: v for k, v in form.cleaned_data.items() if k != "version"}
+        try:
+            training.resubmit_training(activity=activity, by=request.user,
+                                       expected_version=form.cleaned_data["version"] or 0, **values)
+        except ValidationError as error:
+            apply_service_errors(form, error)
+        except StaleEdit:
+            messages.warning(request, "This training changed since you opened it (your coach may have confirmed "
+                                      "it): here it is as it is now.")
+            return redirect("portal:training_list")
+        else:
+            messages.success(request, "Training sent to your coach again.")
+            return redirect("portal:training_list")
+    return form_page(request, form, heading="Change off-the-job training", crumbs=_training_crumbs(),
+                     submit="Send to my coach again", cancel_url=reverse("portal:training_list"),
+                     caption=activity.enrolment.cohort.name,
+                     template="portal/training_form.html", context={"activity": activity})
 
 
 @perm_required("academy.view_line_manager_home")

@@ -110,6 +110,12 @@ EXPECTED.update({
     "portal:line_manager_learner": {**_NONE, "line_manager": 200, "other_manager": 404},
     "portal:invite_learner": {**_NONE, "lead": 200},
     "portal:invite_cohort": {**_NONE, "lead": 200},
+    "portal:training_list": {**_NONE, "learner": 200},
+    "portal:training_create": {**_NONE, "learner": 200},
+    "portal:training_edit": {**_NONE, "learner": 200},
+    "coach:training_queue": {**_NONE, "coach": 200, "other_coach": 200, "lead": 200},
+    "coach:training_confirm": {**_NONE, "coach": 405, "other_coach": 405, "lead": 405},
+    "coach:training_return": {**_NONE, "coach": 200, "other_coach": 404, "lead": 200},
 })
 for _name, _rule in EXPECTED.items():
     for _role in PORTAL_ROLES:
@@ -153,8 +159,10 @@ def world(coach, other_coach, lead, head):
     review = coaching.record_review(enrolment=enrolment, by=coach, date=enrolment.start_date, rag="green")
     activity = coaching.log_otj_activity(enrolment=enrolment, by=coach, date=enrolment.start_date,
                                          category="training_day", hours=7)
+    submitted = coaching.log_otj_activity(enrolment=enrolment, by=learner_user, date=enrolment.start_date,
+                                          category="self_study", hours=2)  # waits for the coach
     return {"learner": enrolment.learner, "enrolment": enrolment, "cohort": enrolment.cohort, "session": factories.CoachingSessionFactory(enrolment=enrolment),
-            "review": review, "activity": activity,
+            "review": review, "activity": activity, "submitted": submitted,
             "users": {"coach": coach, "other_coach": other_coach, "lead": lead, "head": head, "anonymous": None,
                       "learner": learner_user, "line_manager": line_manager, "other_manager": other_manager}}
 
@@ -185,6 +193,8 @@ def _kwargs_for(name, pattern, world):
         return {"pk": factories.NationalBenchmarkFactory().pk}
     if name == "outcomes:recompute_status":  # any run id (an unknown run says so)
         return {"run_id": "0123abcd"}
+    if name in ("portal:training_edit", "coach:training_confirm", "coach:training_return"):
+        return {"activity_pk": world["submitted"].pk}  # training the apprentice logged
     by_kwarg = {"enrolment_pk": "enrolment", "session_pk": "session", "review_pk": "review",
                 "activity_pk": "activity", "learner_pk": "learner", "cohort_pk": "cohort"}  # coach's and portal pages
     if keys <= set(by_kwarg):

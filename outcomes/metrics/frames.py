@@ -259,7 +259,9 @@ def _otj_activity_frame(*, cohort_id: int | None, filters: "DashboardFilters | N
     0 sessions and 0 minutes, so they add only to ``otj_hours_logged``. Filtered like the
     sessions (cohort, dashboard filters, date range on the activity's date).
     """
-    activities = OffTheJobActivity.objects.order_by().filter(enrolment_filter(filters, "enrolment__"))
+    # Training returned to the apprentice counts as neither logged nor confirmed (coaching.training).
+    activities = (OffTheJobActivity.objects.order_by().filter(enrolment_filter(filters, "enrolment__"))
+                  .exclude(status=OffTheJobActivity.Status.RETURNED))
     if cohort_id is not None:
         activities = activities.filter(enrolment__cohort_id=cohort_id)
     if filters is not None and filters.date_from is not None:

@@ -89,8 +89,13 @@ def backward(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
+    # The triggers name cohorts_enrolment, so they come after every migration that builds or
+    # rebuilds that table (cohorts 0002 creates it, 0003 rebuilds it on SQLite): SQLite
+    # refuses to rename a rebuilt table while a trigger names it. A fresh migrate once put
+    # this first (when the portal's migrations changed the order). A future migration that
+    # rebuilds cohorts_enrolment on SQLite must drop and re-create these triggers around it.
     dependencies = [
         ("outcomes", "0001_initial"),
-        ("cohorts", "0001_initial"),
+        ("cohorts", "0003_historicalcohort_historicalenrolment_importrun_and_more"),
     ]
     operations = [migrations.RunPython(forward, backward)]

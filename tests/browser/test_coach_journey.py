@@ -36,7 +36,7 @@ def test_coach_logs_a_session_from_the_learner_row_and_the_risk_flag_clears(visi
     assert "Log a coaching session" in v.page.title()
     assert v.page.locator("h1").inner_text() == "Log a coaching session"
     today = timezone.localdate()
-    assert v.page.get_by_label("Date", exact=True).input_value() == f"{today:%d/%m/%Y}"
+    assert v.page.get_by_label("Date of the session", exact=True).input_value() == f"{today:%d/%m/%Y}"
     assert v.axe_violations() == []
     v.screenshot("coach-log-session")
 
