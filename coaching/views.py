@@ -20,7 +20,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from academy.concurrency import StaleEdit
 from academy.dates import uk_date
 from academy.decorators import perm_required
-from academy.pages import sort_headers
+from academy.pages import form_page, sort_headers
 from cohorts.models import Enrolment
 from cohorts.rules import visible_enrolments
 
@@ -451,4 +451,7 @@ def training_return(request: HttpRequest, activity_pk: int) -> HttpResponse:
         else:
             messages.success(request, f"Returned the training to {activity.enrolment.learner.full_name}.")
             return redirect("coach:training_queue")
-    return render(request, "coach/training_return.html", {"form": form, "activity": activity})
+    return form_page(request, form, heading="Return training", caption=activity.enrolment.learner.full_name,
+                     crumbs=[("Training to confirm", reverse("coach:training_queue"))],
+                     submit="Return to the apprentice", cancel_url=reverse("coach:training_queue"),
+                     template="coach/training_return.html", context={"activity": activity})
