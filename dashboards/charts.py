@@ -70,6 +70,17 @@ def wrap(text: str, width: int = LABEL_WIDTH) -> str:
     return "<br>".join(line for line in lines if line)
 
 
+def rows_height(names: list[str], *, extra: int = 80) -> int:
+    """Return a height (px) for a chart with one row per name on its y axis, at least 320.
+
+    Plotly gives every category an equal band, so each row is as tall as the longest
+    wrapped name needs (24 px plus 18 px a line); ``extra`` is room for the legend, axis
+    and margins.
+    """
+    lines = max((name.count("<br>") + 1 for name in names), default=1)
+    return max(320, extra + len(names) * (24 + 18 * lines))
+
+
 def _layout(title: str, **extra) -> dict:
     layout = {
         "template": "none",
@@ -302,7 +313,7 @@ def forest_figure(rows: list[dict], measure: str) -> dict:
         xaxis={"title": {"text": "Rate (%)"}, **PERCENT_AXIS},
         yaxis={"type": "category", "autorange": "reversed", "automargin": True, "categoryorder": "array",
                "categoryarray": names},
-        height=max(320, 60 + 34 * len(names)),
+        height=rows_height(names, extra=140),
         margin={"t": 60, "r": 20, "b": 80, "l": 20},
     ))
     fig.add_trace(_rate_trace(shown, name="Rate (95% interval)", symbol="square", horizontal=True))
@@ -417,14 +428,12 @@ def share_over_time_figure(rows: list[dict], measure: str = DISTINCTION_MERIT_SH
 def teams_figure(rows: list[dict]) -> dict:
     """Return grouped horizontal bars of enrolments and completions per team (teams taking part only)."""
     names = [wrap(row["label"], TEAM_LABEL_WIDTH) for row in rows]
-    lines = max((name.count("<br>") + 1 for name in names), default=1)
     fig = _figure(layout=_layout(
         "Enrolments and completions by team",
         barmode="group",
         xaxis={"title": {"text": "Learners"}, "rangemode": "tozero", "tickformat": "d"},
         yaxis={"type": "category", "autorange": "reversed", "automargin": True},
-        # Every row is as tall as the longest name needs (plotly gives categories equal bands).
-        height=max(320, 80 + len(names) * (24 + 18 * lines)),
+        height=rows_height(names),
         margin={"t": 60, "r": 20, "b": 80, "l": 20},
     ))
     for key, name, colour in (("enrolled", "Enrolled", "#1d70b8"), ("completed", "Completed", "#003078")):

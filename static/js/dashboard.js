@@ -50,11 +50,14 @@
     return lines.join("<br>");
   }
 
-  // On a phone a percentage x axis keeps 0%, 50% and 100%, level: room for the names beside it.
-  function fewerPercentTicks(layout) {
+  // On a phone, ticks stay level: a percentage x axis keeps 0%, 50% and 100% (room for the
+  // names beside it) and a date axis at most four dates.
+  function levelTicks(layout) {
     var axis = layout.xaxis || {};
     if (axis.ticktext && axis.ticktext[axis.ticktext.length - 1] === "100%") {
       layout.xaxis = Object.assign({}, axis, { tickvals: [0, 50, 100], ticktext: ["0%", "50%", "100%"], tickangle: 0 });
+    } else if (axis.type === "date") {
+      layout.xaxis = Object.assign({}, axis, { nticks: 4, tickangle: 0 });
     }
     return layout;
   }
@@ -104,7 +107,7 @@
       var layout = Object.assign({}, figure.layout, { title: { text: "" } });
       layout.margin = Object.assign({}, layout.margin, { t: 20 });
       if (NARROW.matches) {
-        layout = fewerPercentTicks(layout);
+        layout = levelTicks(layout);
       }
       element.classList.add("dashboard-chart--drawn");
       window.Plotly.react(element, figure.data, layout, {

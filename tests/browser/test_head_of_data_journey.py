@@ -159,6 +159,16 @@ def _open(v, locator):
     v.page.wait_for_load_state("networkidle")
 
 
+def test_every_tab_unfiltered_is_readable_at_desktop_and_phone_width(visitor, demo):
+    """Unfiltered, the tabs have both standards' rows (was: forest plot names over each other, dates tilted)."""
+    v = visitor()
+    v.sign_in("head@example.org")
+    for label, (path, _title) in DASHBOARD_TABS.items():
+        v.go(path)
+        _charts_are_readable(v, f"{label}, all standards")
+    assert v.console_errors == []
+
+
 def test_head_of_data_filters_the_dashboard_visits_every_tab_and_opens_the_board_report(visitor, demo):
     v = visitor()
     v.sign_in("head@example.org")
