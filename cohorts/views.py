@@ -266,6 +266,12 @@ def enrolment_create(request: HttpRequest) -> HttpResponse:
                     f"The start date, {uk_date(enrolment.start_date)}, is before today: off-the-job hours planned "
                     "to date and the risk checks count from then. Change the enrolment if that is wrong.",
                 )
+            if enrolment.coach_id is None:
+                messages.warning(
+                    request,
+                    "No coach yet: until you choose one (Change the enrolment), no coach sees this learner or "
+                    "their training to confirm.",
+                )
             return redirect("enrolments:detail", pk=enrolment.pk)
     if learner:
         crumbs = [("Learners", reverse("learners:list")), (learner.full_name, learner.get_absolute_url())]

@@ -46,15 +46,15 @@ class DashboardFilterForm(forms.Form):
         label="From",
         required=False,
         input_formats=DATE_FORMATS,
-        help_text="For example, 1/8/2025",
-        error_messages={"invalid": "Enter the start date as a real date, like 1/8/2025"},
+        help_text="The first day to count, for example 01/08/2025",
+        error_messages={"invalid": "From must be a real date, like 01/08/2025"},
     )
     date_to = forms.DateField(
         label="To",
         required=False,
         input_formats=DATE_FORMATS,
-        help_text="For example, 31/7/2026",
-        error_messages={"invalid": "Enter the end date as a real date, like 31/7/2026"},
+        help_text="The last day to count, for example 31/07/2026",
+        error_messages={"invalid": "To must be a real date, like 31/07/2026"},
     )
     standard = NamedLookupField(queryset=Standard.objects.none(), what="standard", empty_label="Any standard")
     level = forms.TypedChoiceField(

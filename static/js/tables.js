@@ -46,6 +46,22 @@
     }
     table.parentNode.insertBefore(box, table);
     box.appendChild(table);
+    // Say so when the table is wider than its box (a phone): the columns on the right are
+    // otherwise easy to miss.
+    var hint = document.createElement("p");
+    hint.className = "govuk-body-s academy-table-scroll__hint";
+    hint.textContent = "Scroll sideways to see every column.";
+    hint.hidden = true;
+    box.parentNode.insertBefore(hint, box);
+    boxes.push({ box: box, hint: hint });
+  }
+
+  var boxes = [];
+
+  function showHints() {
+    boxes.forEach(function (pair) {
+      pair.hint.hidden = pair.box.scrollWidth <= pair.box.clientWidth + 1;
+    });
   }
 
   function wrapAll(root) {
@@ -53,6 +69,8 @@
   }
 
   wrapAll(document);
+  showHints();
+  window.addEventListener("resize", showHints);
   // Tables swapped in by htmx (the import preview, the dashboard's recompute) too.
-  document.addEventListener("htmx:load", function (event) { wrapAll(event.target); });
+  document.addEventListener("htmx:load", function (event) { wrapAll(event.target); showHints(); });
 })();

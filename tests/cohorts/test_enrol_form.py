@@ -57,6 +57,14 @@ def test_a_start_before_today_is_kept_and_warned_about(client_for, lead, priya, 
     assert "The start date, 15 September 2025, is before today" in body
 
 
+def test_an_enrolment_without_a_coach_is_warned_about(client_for, lead, coach, priya, cohort):
+    without = _post(client_for(lead), learner="EMP0042", cohort=cohort.pk).content.decode()
+    assert "No coach yet: until you choose one" in without
+    other = factories.LearnerFactory(employee_number="EMP0043")
+    with_coach = _post(client_for(lead), learner="EMP0043", cohort=cohort.pk, coach=coach.pk).content.decode()
+    assert "No coach yet" not in with_coach and Enrolment.objects.get(learner=other).coach == coach
+
+
 def test_the_planned_end_is_asked_for_by_name_where_the_standard_has_no_duration(client_for, lead, priya):
     cohort = factories.CohortFactory(standard__reference="ST9999", standard__title="Odd standard",
                                      standard__typical_duration_months=None)

@@ -69,8 +69,8 @@ def test_parse_filters_reads_every_filter_from_the_url(academy_world):
         ({"coach": "999999"}, "Choose a coach from the list: the coach in the address does not exist"),
         ({"standard": "999999"}, "Choose a standard from the list: the standard in the address does not exist"),
         ({"level": "9"}, "Choose a level from 2 to 7"),
-        ({"from": "31/02/2026"}, "Enter the start date as a real date, like 1/8/2025"),
-        ({"to": "yesterday"}, "Enter the end date as a real date, like 31/7/2026"),
+        ({"from": "31/02/2026"}, "From must be a real date, like 01/08/2025"),
+        ({"to": "yesterday"}, "To must be a real date, like 31/07/2026"),
         ({"from": "01/08/2025", "to": "31/07/2025"}, "The end date must be the same as or after the start date"),
     ],
 )
