@@ -9,6 +9,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
+# Pango and its fonts for WeasyPrint (the signed plans' and reviews' PDFs: coaching/pdf.py).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 fonts-liberation \
+    && rm -rf /var/lib/apt/lists/*
+
 # Dependencies first, so code changes reuse this layer. All pins have manylinux wheels
 # (psycopg[binary] included), so no compiler is needed.
 COPY requirements.txt .

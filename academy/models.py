@@ -152,6 +152,7 @@ class AuditEvent(models.Model):
         RETENTION = "retention", "Retention run"
         IMPORT = "import", "Imported data"
         INVITATION = "invitation", "Invited someone to sign in"
+        SIGNATURE = "signature", "Signed a training plan or progress review"
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     user = models.ForeignKey("academy.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")

@@ -84,6 +84,10 @@ rules.add_perm("academy.view_learner_home", is_learner)
 rules.add_perm("academy.view_line_manager_home", is_line_manager)
 rules.add_perm("learners.view_as_line_manager", manages_learner)
 rules.add_perm("academy.invite_people", is_lead)
+# Training plans and progress reviews, signed by all three (coaching.document_views narrows
+# to the user's own enrolments); the lead's compliance page of what is unsigned.
+rules.add_perm("academy.view_documents", is_lead | is_coach | is_learner | is_line_manager)
+rules.add_perm("academy.view_compliance", is_lead)
 
 # Privacy ---------------------------------------------------------------------
 

@@ -23,6 +23,7 @@ urlpatterns = [
     path("api/", include("dashboards.api.urls")),
     path("privacy/", include("privacy.urls")),
     path("coach/", include("coaching.urls")),
+    path("documents/", include("coaching.document_urls")),
     path("imports/", include("cohorts.import_urls")),
     path("", include("portal.urls")),
     path("admin/", admin.site.urls),

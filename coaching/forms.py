@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 
 from academy.forms import NamedLookupField
 from academy.models import Team, User
-from coaching.models import CoachingSession, OffTheJobActivity, ProgressReview
+from coaching.models import CoachingSession, OffTheJobActivity, ProgressReview, TrainingPlan
 from cohorts.forms import date_field
 from cohorts.models import Cohort
 
@@ -163,3 +163,74 @@ class RiskFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         for name in ("coach", "team", "cohort"):
             self.fields[name].prepare()
+
+
+def _text(label: str, *, help_text: str = "", required: bool = True, rows: int = 4) -> forms.CharField:
+    return forms.CharField(
+        label=label, required=required, help_text=help_text, widget=forms.Textarea(attrs={"rows": rows}),
+        error_messages={"required": f"Enter {label[0].lower() + label[1:]}."},
+    )
+
+
+def _hours(label: str, *, help_text: str = "") -> forms.DecimalField:
+    return forms.DecimalField(
+        label=label, min_value=0, max_digits=7, decimal_places=2, help_text=help_text,
+        error_messages={"required": f"Enter the {label[0].lower() + label[1:]}.",
+                        "invalid": f"{label} must be a number of hours, like 280 or 12.5.",
+                        "min_value": f"{label} cannot be negative."},
+    )
+
+
+class TrainingPlanForm(forms.Form):
+    """A version of the training plan: the fields of ``coaching.plans.EDITABLE_FIELDS``.
+
+    ``number`` and ``version`` (hidden) are the version the page was based on and its
+    edit counter, so a stale save is refused (``coaching.plans.save_plan``).
+    """
+
+    standard_version = forms.CharField(
+        label="Standard version (optional)", required=False, max_length=10,
+        help_text=TrainingPlan._meta.get_field("standard_version").help_text,
+    )
+    start_date = date_field("Start date")
+    planned_end_date = date_field("Planned end date")
+    planned_otj_hours = _hours("Planned off-the-job hours",
+                               help_text="For the whole apprenticeship, after any reduction for prior learning.")
+    otj_delivery = _text("How off-the-job training is delivered",
+                         help_text=TrainingPlan._meta.get_field("otj_delivery").help_text, rows=5)
+    prior_learning = _text("Prior learning (optional)", required=False,
+                           help_text=TrainingPlan._meta.get_field("prior_learning").help_text)
+    prior_learning_reduction_hours = _hours(
+        "Off-the-job hours reduced for prior learning", help_text="0 if there is no reduction.")
+    english_maths = forms.ChoiceField(
+        label="English and maths", choices=TrainingPlan.EnglishMaths.choices, widget=forms.RadioSelect,
+        help_text="From 11 February 2025 English and maths are optional for apprentices aged 19 or over "
+                  "(docs/rules.md, English and maths).",
+        error_messages={"required": "Choose how English and maths are covered."},
+    )
+    english_maths_detail = _text("English and maths: detail (optional)", required=False, rows=2,
+                                 help_text=TrainingPlan._meta.get_field("english_maths_detail").help_text)
+    roles_and_responsibilities = _text("Roles and responsibilities",
+                                       help_text=TrainingPlan._meta.get_field("roles_and_responsibilities").help_text)
+    concerns = _text("How to raise a concern or complaint",
+                     help_text=TrainingPlan._meta.get_field("concerns").help_text, rows=3)
+    number = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def values(self) -> dict:
+        """Return the cleaned plan fields (without ``number`` and ``version``)."""
+        return {k: v for k, v in self.cleaned_data.items() if k not in ("number", "version")}
+
+
+class SignatureForm(forms.Form):
+    """Sign a document: the hash of the content the page showed, an optional comment, and a confirmation."""
+
+    sha256 = forms.CharField(widget=forms.HiddenInput, max_length=64, min_length=64)
+    comment = forms.CharField(
+        label="Comment (optional)", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Anything you want recorded with your signature, for example something you disagree with.",
+    )
+    confirm = forms.BooleanField(
+        label="I have read this document and I agree to it",
+        error_messages={"required": "Tick the box to confirm you have read the document and agree to it."},
+    )

@@ -117,6 +117,19 @@ EXPECTED.update({
     "coach:training_confirm": {**_NONE, "coach": 405, "other_coach": 405, "lead": 405},
     "coach:training_return": {**_NONE, "coach": 200, "other_coach": 404, "lead": 200},
 })
+# Training plans and reviews: the enrolment's coach, leads, the apprentice and their line manager read
+# them (others 404, heads of data 403); only leads and the coach change a plan; signing is POST-only.
+_DOCUMENT = {**_NONE, "coach": 200, "other_coach": 404, "lead": 200, "learner": 200, "line_manager": 200,
+             "other_manager": 404}
+_SIGN = {**_NONE, "coach": 405, "other_coach": 405, "lead": 405, "learner": 405, "line_manager": 405,
+         "other_manager": 405}
+EXPECTED.update({
+    "documents:plan": _DOCUMENT, "documents:plan_version": _DOCUMENT, "documents:plan_pdf": _DOCUMENT,
+    "documents:review": _DOCUMENT, "documents:review_pdf": _DOCUMENT,
+    "documents:plan_edit": {**_DOCUMENT, "learner": 403, "line_manager": 403},
+    "documents:plan_sign": _SIGN, "documents:review_sign": _SIGN,
+    "documents:compliance": {**_NONE, "lead": 200}, "documents:compliance_csv": {**_NONE, "lead": 200},
+})
 for _name, _rule in EXPECTED.items():
     for _role in PORTAL_ROLES:
         _rule.setdefault(_role, 302 if _name == "home" else 403)
@@ -161,7 +174,14 @@ def world(coach, other_coach, lead, head):
                                          category="training_day", hours=7)
     submitted = coaching.log_otj_activity(enrolment=enrolment, by=learner_user, date=enrolment.start_date,
                                           category="self_study", hours=2)  # waits for the coach
+    from coaching import plans
+
+    plan, _ = plans.save_plan(enrolment=enrolment, by=coach, values={
+        "start_date": enrolment.start_date, "planned_end_date": enrolment.planned_end_date,
+        "planned_otj_hours": 1000, "otj_delivery": "Day release", "english_maths": "achieved",
+        "roles_and_responsibilities": "Agreed", "concerns": "Coach first"})
     return {"learner": enrolment.learner, "enrolment": enrolment, "cohort": enrolment.cohort, "session": factories.CoachingSessionFactory(enrolment=enrolment),
+            "plan": plan,
             "review": review, "activity": activity, "submitted": submitted,
             "users": {"coach": coach, "other_coach": other_coach, "lead": lead, "head": head, "anonymous": None,
                       "learner": learner_user, "line_manager": line_manager, "other_manager": other_manager}}
@@ -195,7 +215,7 @@ def _kwargs_for(name, pattern, world):
         return {"run_id": "0123abcd"}
     if name in ("portal:training_edit", "coach:training_confirm", "coach:training_return"):
         return {"activity_pk": world["submitted"].pk}  # training the apprentice logged
-    by_kwarg = {"enrolment_pk": "enrolment", "session_pk": "session", "review_pk": "review",
+    by_kwarg = {"plan_pk": "plan", "enrolment_pk": "enrolment", "session_pk": "session", "review_pk": "review",
                 "activity_pk": "activity", "learner_pk": "learner", "cohort_pk": "cohort"}  # coach's and portal pages
     if keys <= set(by_kwarg):
         return {key: world[by_kwarg[key]].pk for key in keys}
