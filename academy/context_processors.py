@@ -48,6 +48,8 @@ def navigation(request):
             pairs += [("Cohorts", "cohorts:list"), ("Enrolments", "enrolments:list"), ("Teams", "teams:list")]
         if user.has_perm("academy.view_risk"):
             pairs.append(("Learners at risk", "coach:risk"))
+        if user.has_perm("academy.view_compliance"):
+            pairs.append(("Signatures", "documents:compliance"))
         if user.has_perm("academy.view_dashboard"):
             pairs.append(("Dashboard", "outcomes:dashboard"))
         if user.has_perm("academy.view_impact"):

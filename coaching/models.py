@@ -99,6 +99,10 @@ class ProgressReview(models.Model):
     )
     version = models.PositiveIntegerField(default=1)
     content_sha256 = models.CharField(max_length=64, blank=True, editable=False, help_text=SHA256_HELP)
+    signatures_expected = models.BooleanField(
+        default=True, help_text="False for reviews recorded before Academy took signatures (kept on paper): "
+                                "they are not listed as waiting for signatures.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -189,7 +193,7 @@ class OffTheJobActivity(models.Model):
 
 
 class ReminderLog(models.Model):
-    """A reminder email sent to a coach on a day; the unique key stops a second send that day.
+    """A reminder email sent to a user on a day (``kind`` "daily" to coaches, "signatures" to anyone); one a day per kind.
 
     The sender inserts this row first (in the same transaction as deciding to send); a
     second run, or a second worker at the same moment, hits the unique constraint and

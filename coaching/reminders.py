@@ -104,6 +104,21 @@ def build_message(digest: Digest, *, today: dt.date) -> EmailMultiAlternatives:
     return message
 
 
+def _send_once(run: ReminderRun, *, user: User, today: dt.date, kind: str, detail: dict, message) -> None:
+    """Send ``message()`` to ``user`` unless a ``kind`` reminder went to them on ``today``; record it in ``run``."""
+    try:
+        with transaction.atomic():
+            ReminderLog.objects.create(coach=user, date=today, kind=kind, detail=detail)
+            message().send()
+    except IntegrityError:
+        run.already_sent.append(user.pk)
+    except Exception:
+        logger.exception("%s reminder to user %s on %s was not sent; it will be tried again.", kind, user.pk, today)
+        run.failed.append(user.pk)
+    else:
+        run.sent.append(user.pk)
+
+
 def send_reminders(*, today: dt.date | None = None) -> ReminderRun:
     """Email each coach with overdue reviews or learners at risk, at most once per ``today``; return the run.
 
@@ -114,22 +129,94 @@ def send_reminders(*, today: dt.date | None = None) -> ReminderRun:
     today = today or timezone.localdate()
     run = ReminderRun(date=today)
     for digest in coach_digests(today=today):
-        coach = digest.coach
-        try:
-            with transaction.atomic():
-                ReminderLog.objects.create(
-                    coach=coach, date=today, kind=KIND,
-                    detail={
-                        "overdue_reviews": [r.enrolment.pk for r in digest.overdue],
-                        "at_risk": [r.enrolment.pk for r in digest.at_risk],
-                    },
-                )
-                build_message(digest, today=today).send()
-        except IntegrityError:
-            run.already_sent.append(coach.pk)
-        except Exception:
-            logger.exception("Reminder to coach %s on %s was not sent; it will be tried again.", coach.pk, today)
-            run.failed.append(coach.pk)
-        else:
-            run.sent.append(coach.pk)
+        _send_once(run, user=digest.coach, today=today, kind=KIND, detail={
+            "overdue_reviews": [r.enrolment.pk for r in digest.overdue],
+            "at_risk": [r.enrolment.pk for r in digest.at_risk],
+        }, message=lambda digest=digest: build_message(digest, today=today))
+    return run
+
+
+# Signatures ---------------------------------------------------------------------------
+SIGNATURES_KIND = "signatures"
+
+
+@dataclass
+class SignatureDigest:
+    """What one person is reminded to sign: ``plans`` and ``reviews``, each waiting more than 7 days."""
+
+    user: User
+    plans: list = field(default_factory=list)
+    reviews: list = field(default_factory=list)
+
+
+def _signer(party: str, enrolment: Enrolment) -> User | None:
+    """The account that signs for ``party`` on ``enrolment`` (active), or ``None``."""
+    from coaching.signing import Party
+
+    user = {Party.APPRENTICE: enrolment.learner.user, Party.EMPLOYER: enrolment.learner.line_manager,
+            Party.PROVIDER: enrolment.coach}[party]
+    return user if user is not None and user.is_active else None
+
+
+def signature_digests(*, today: dt.date) -> list[SignatureDigest]:
+    """Return a ``SignatureDigest`` per person with a plan or review waiting for them more than 7 days.
+
+    Reads the compliance lists (``coaching.compliance``) in pages of 500 with their
+    signatures; ordered by person. Documents wait from when they were made.
+    """
+    from django.core.paginator import Paginator
+    from django.db.models import Prefetch
+
+    from coaching import compliance
+    from coaching.models import Signature, TrainingPlan
+    from coaching.signing import state_of
+
+    cutoff = today - dt.timedelta(days=compliance.REMIND_AFTER_DAYS)
+    digests: dict[int, SignatureDigest] = {}
+
+    def add(document, enrolment, kind: str) -> None:
+        for party in state_of(document, document.signatures.all()).missing:
+            user = _signer(party, enrolment)
+            if user is not None:
+                getattr(digests.setdefault(user.pk, SignatureDigest(user)), kind).append(document)
+
+    related = ("learner__user", "learner__line_manager", "coach", "cohort")
+    signatures = Prefetch("signatures", queryset=Signature.objects.order_by("signed_at", "id"))
+    enrolments = compliance.plans_unsigned().filter(waiting_since__lt=cutoff, plan_id__isnull=False)
+    for page in Paginator(enrolments.select_related(*related), 500):
+        rows = list(page.object_list)
+        by_pk = TrainingPlan.objects.prefetch_related(signatures).in_bulk([row.plan_id for row in rows])
+        for enrolment in rows:
+            plan = by_pk[enrolment.plan_id]
+            plan.enrolment = enrolment
+            add(plan, enrolment, "plans")
+    reviews = (compliance.reviews_unsigned().filter(waiting_since__lt=cutoff)
+               .select_related(*(f"enrolment__{name}" for name in related)).prefetch_related(signatures))
+    for page in Paginator(reviews, 500):
+        for review in page.object_list:
+            add(review, review.enrolment, "reviews")
+    return sorted(digests.values(), key=lambda digest: (str(digest.user), digest.user.pk))
+
+
+def build_signature_message(digest: SignatureDigest, *, today: dt.date) -> EmailMultiAlternatives:
+    """Return the signature reminder for ``digest`` (``templates/emails/signatures*.txt``)."""
+    base_url = getattr(settings, "ACADEMY_BASE_URL", "").rstrip("/")
+    context = {"user": digest.user, "plans": digest.plans, "reviews": digest.reviews, "today": today,
+               "base_url": base_url, "count": len(digest.plans) + len(digest.reviews)}
+    subject = " ".join(render_to_string("emails/signatures_subject.txt", context).split())
+    return EmailMultiAlternatives(subject=subject, body=render_to_string("emails/signatures.txt", context),
+                                  to=[digest.user.email])
+
+
+def send_signature_reminders(*, today: dt.date | None = None) -> ReminderRun:
+    """Email each person with a plan or review waiting for their signature more than 7 days, once a day at most.
+
+    Same guarantees as ``send_reminders`` (a ``ReminderLog`` of kind ``"signatures"``).
+    """
+    today = today or timezone.localdate()
+    run = ReminderRun(date=today)
+    for digest in signature_digests(today=today):
+        _send_once(run, user=digest.user, today=today, kind=SIGNATURES_KIND, detail={
+            "plans": [plan.pk for plan in digest.plans], "reviews": [review.pk for review in digest.reviews],
+        }, message=lambda digest=digest: build_signature_message(digest, today=today))
     return run

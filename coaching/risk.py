@@ -32,9 +32,11 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import connection
-from django.db.models import CharField, F, Max, Q, Sum, Value
+from django.db.models import CharField, F, Max, Min, Q, Sum, Value
 from django.db.models.functions import Coalesce, NullIf
+from django.utils import timezone
 
+from coaching.compliance import REVIEW_UNSIGNED_RISK_DAYS, unsigned_reviews
 from coaching.models import CoachingSession, OffTheJobActivity, ProgressReview
 from coaching.progress import (
     BreakPeriod,
@@ -226,7 +228,9 @@ def enrolments_with_figures(enrolments, *, today: dt.date, related: bool = True)
     session figures of ``session_figures`` (``None``, 0 or 0 hours without sessions);
     ``otj_from_activities`` (hours of other off-the-job training, not returned, ``Decimal``);
     ``otj_waiting_hours`` (of those, the hours waiting for the coach);
-    ``last_review`` (date of the latest progress review or ``None``).
+    ``last_review`` (date of the latest progress review or ``None``);
+    ``review_unsigned_since`` (the date the oldest review still missing a signature was
+    recorded, or ``None``: ``coaching.compliance.unsigned_reviews``).
     """
     if related:
         enrolments = enrolments.select_related("learner__team", "cohort__standard", "coach")
@@ -250,10 +254,13 @@ def enrolments_with_figures(enrolments, *, today: dt.date, related: bool = True)
         .annotate(logged=Sum("hours"), waiting=Sum("hours", filter=Q(status=status.SUBMITTED)))
         .values_list("enrolment", "logged", "waiting")
     }
-    reviews = dict(
-        ProgressReview.objects.filter(enrolment__in=ids).order_by().values("enrolment")
-        .annotate(last=Max("date")).values_list("enrolment", "last")
-    )
+    unsigned = unsigned_reviews().values("pk")
+    reviews = {
+        enrolment: (last, unsigned_since)
+        for enrolment, last, unsigned_since in ProgressReview.objects.filter(enrolment__in=ids).order_by()
+        .values("enrolment").annotate(last=Max("date"), unsigned_since=Min("created_at", filter=Q(pk__in=unsigned)))
+        .values_list("enrolment", "last", "unsigned_since")
+    }
     no_sessions = {"last_session": None, "last_attendance": None, "previous_attendance": None,
                    "last_attended": None, "next_session": None, "sessions_this_quarter": 0,
                    "otj_from_sessions": Decimal("0.00")}
@@ -263,7 +270,8 @@ def enrolments_with_figures(enrolments, *, today: dt.date, related: bool = True)
         logged, waiting = activities.get(enrolment.pk, (None, None))
         enrolment.otj_from_activities = logged or Decimal("0.00")
         enrolment.otj_waiting_hours = waiting or Decimal("0.00")
-        enrolment.last_review = reviews.get(enrolment.pk)
+        enrolment.last_review, unsigned_since = reviews.get(enrolment.pk, (None, None))
+        enrolment.review_unsigned_since = timezone.localtime(unsigned_since).date() if unsigned_since else None
     return rows
 
 
@@ -316,6 +324,13 @@ def risk_reasons(risk: LearnerRisk) -> list[RiskReason]:
                 f"({risk.days_review_overdue} days ago).",
             )
         )
+    unsigned_since = getattr(risk.enrolment, "review_unsigned_since", None)
+    if unsigned_since and (today - unsigned_since).days >= REVIEW_UNSIGNED_RISK_DAYS:
+        reasons.append(RiskReason(
+            "review_unsigned", f"Review unsigned for {REVIEW_UNSIGNED_RISK_DAYS} days",
+            f"A progress review recorded on {unsigned_since.day} {unsigned_since:%B %Y} has waited "
+            f"{(today - unsigned_since).days} days for signatures.",
+        ))
     if risk.last_session_attendance == NO_SHOW and risk.enrolment.previous_attendance == NO_SHOW:
         reasons.append(RiskReason("no_shows", "Two no-shows in a row", "The last two sessions were no-shows."))
     return reasons

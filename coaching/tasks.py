@@ -15,10 +15,12 @@ from coaching import reminders
     max_retries=3,
 )
 def send_reminders() -> int:
-    """Email each coach their overdue progress reviews and learners at risk; return how many were sent.
+    """Email each coach their overdue reviews and learners at risk, and everyone what waits for their signature.
+
+    Returns how many emails were sent.
 
     Calls ``coaching.reminders.send_reminders`` for today's date (Europe/London). Run
     each morning at 07:00 by Celery beat (``CELERY_BEAT_SCHEDULE``); safe to run twice,
     or on two workers at once: a coach gets at most one reminder a day (``ReminderLog``).
     """
-    return len(reminders.send_reminders().sent)
+    return len(reminders.send_reminders().sent) + len(reminders.send_signature_reminders().sent)

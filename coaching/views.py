@@ -24,9 +24,9 @@ from academy.pages import form_page, sort_headers
 from cohorts.models import Enrolment
 from cohorts.rules import visible_enrolments
 
-from . import risk, services, training
+from . import compliance, risk, services, signing, training
 from .forms import ActivityForm, ReturnTrainingForm, ReviewForm, RiskFilterForm, SessionForm, apply_service_errors
-from .models import CoachingSession, OffTheJobActivity, ProgressReview
+from .models import CoachingSession, OffTheJobActivity, ProgressReview, TrainingPlan
 
 RISK_PAGE_SIZE = 50
 COLUMNS = (
@@ -65,12 +65,16 @@ def home(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     enrolments = visible_enrolments(request.user).filter(status__in=risk.CURRENT_STATUSES)
     rows, key, descending = _sorted_rows(request, enrolments)
+    waiting_plans, waiting_reviews = compliance.waiting_for(request.user)
     return render(request, "coach/home.html", {
         "rows": rows,
         "headers": sort_headers(request, key, descending, COLUMNS, descending_first=risk.DESCENDING_BY_DEFAULT),
         "overdue": _overdue(rows),
         "at_risk_count": sum(r.at_risk for r in rows),
         "training_waiting": training.waiting_for(request.user).count(),
+        "waiting_plans": waiting_plans,
+        "waiting_reviews": waiting_reviews,
+        "waiting_count": len(waiting_plans) + len(waiting_reviews),
         "today": timezone.localdate(),
         "show_coach": False,
         "can_act": True,
@@ -137,12 +141,19 @@ def enrolment_record(request: HttpRequest, enrolment_pk: int) -> HttpResponse:
     figures = risk.learner_risks(Enrolment.objects.filter(pk=enrolment.pk), today=today)[0]
     sessions = _changeable(request, enrolment, enrolment.coaching_sessions.select_related("coach").order_by("-date", "-id"))
     rules = risk.enrolment_rules(enrolment, figures)
+    plan = TrainingPlan.objects.filter(enrolment=enrolment).prefetch_related("signatures").order_by("-number").first()
+    reviews = _changeable(request, enrolment, enrolment.progress_reviews.prefetch_related("signatures")
+                          .order_by("-date", "-id"))
+    for review in reviews:
+        review.state = signing.state_of(review, review.signatures.all())
     return render(request, "coach/enrolment.html", {
+        "plan": plan,
+        "plan_state": signing.state_of(plan, plan.signatures.all()) if plan else None,
         "enrolment": enrolment,
         "learner": enrolment.learner,
         "figures": figures,
         "sessions": sessions,
-        "reviews": _changeable(request, enrolment, enrolment.progress_reviews.order_by("-date", "-id")),
+        "reviews": reviews,
         "activities": _changeable(request, enrolment, enrolment.otj_activities.order_by("-date", "-id")),
         "otj_minimum": rules.otj_minimum,
         "review_interval": rules.review_interval,

@@ -24,7 +24,7 @@ from academy.concurrency import StaleEdit
 from academy.dates import uk_date
 from academy.decorators import perm_required
 from academy.pages import form_page, paginate
-from coaching import risk, services, training
+from coaching import compliance, risk, services, training
 from coaching.forms import TrainingForm, apply_service_errors
 from coaching.models import CoachingSession, OffTheJobActivity, ProgressReview
 from cohorts.models import Cohort, Enrolment
@@ -62,8 +62,9 @@ def learner_home(request: HttpRequest) -> HttpResponse:
     """Show the apprentice their apprenticeship (or say the account is not linked to one yet)."""
     learner = Learner.objects.filter(user=request.user).select_related("team", "line_manager").first()
     today = timezone.localdate()
+    waiting_plans, waiting_reviews = compliance.waiting_for(request.user)
     context = {"learner": learner, "today": today, "cards": [], "sessions": [], "reviews": [], "activities": [],
-               "returned": []}
+               "returned": [], "waiting_plans": waiting_plans, "waiting_reviews": waiting_reviews}
     if learner is not None:
         cards = _enrolment_cards(_enrolments_of(learner), today=today)
         ids = [card["enrolment"].pk for card in cards]
@@ -155,7 +156,9 @@ def line_manager_home(request: HttpRequest) -> HttpResponse:
                   .select_related("learner", "cohort__standard", "coach")
                   .order_by("learner__last_name", "learner__first_name", "-start_date", "id"))
     rows = risk.learner_risks(enrolments, today=today)
+    waiting_plans, waiting_reviews = compliance.waiting_for(request.user)
     return render(request, "portal/line_manager_home.html", {
+        "waiting_plans": waiting_plans, "waiting_reviews": waiting_reviews,
         "in_learning": [row for row in rows if row.in_learning],
         "finished": [row for row in rows if not row.in_learning],
         "today": today,

@@ -117,4 +117,17 @@ class Migration(migrations.Migration):
             constraint=models.UniqueConstraint(condition=models.Q(('progress_review__isnull', False)), fields=('progress_review', 'document_version', 'party'), name='one_signature_per_party_per_review_version'),
         ),
         migrations.RunPython(hash_reviews, migrations.RunPython.noop),
+        # Reviews recorded before signatures were taken in Academy are not waiting for any:
+        # added as False for every existing row, then True for new ones.
+        migrations.AddField(model_name="progressreview", name="signatures_expected",
+                            field=models.BooleanField(default=False)),
+        migrations.AddField(model_name="historicalprogressreview", name="signatures_expected",
+                            field=models.BooleanField(default=False)),
+        migrations.AlterField(model_name="progressreview", name="signatures_expected", field=models.BooleanField(
+            default=True, help_text="False for reviews recorded before Academy took signatures (kept on paper): "
+                                    "they are not listed as waiting for signatures.")),
+        migrations.AlterField(model_name="historicalprogressreview", name="signatures_expected",
+                              field=models.BooleanField(
+            default=True, help_text="False for reviews recorded before Academy took signatures (kept on paper): "
+                                    "they are not listed as waiting for signatures.")),
     ]

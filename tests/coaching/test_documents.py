@@ -262,3 +262,91 @@ def test_plan_pdf_carries_the_signatures(client_for, three):
     html = __import__("django.template.loader", fromlist=["render_to_string"]).render_to_string(
         "documents/plan_pdf.html", {"plan": plan, "enrolment": enrolment, "state": signing.state_of(plan)})
     assert "Signed by Ann Smith on" in html and plan.content_sha256 in html
+
+
+def _age(review, days):
+    ProgressReview.objects.filter(pk=review.pk).update(created_at=timezone.now() - dt.timedelta(days=days))
+
+
+def test_a_review_unsigned_for_14_days_is_a_risk_reason(three):
+    from coaching import risk
+    from cohorts.models import Enrolment
+
+    enrolment, coach = three["enrolment"], three["coach"]
+    review = services.record_review(enrolment=enrolment, by=coach, date=TODAY - dt.timedelta(days=13), rag="green")
+    _age(review, 13)
+
+    def reasons():
+        return {r.code: r.detail for r in risk.learner_risks(Enrolment.objects.filter(pk=enrolment.pk),
+                                                             today=TODAY)[0].reasons}
+    assert "review_unsigned" not in reasons()
+    _age(review, 14)
+    assert "has waited 14 days for signatures" in reasons()["review_unsigned"]
+    for user in (three["apprentice"], three["manager"], coach):
+        signing.sign(document=review, by=user, shown_sha256=review.content_sha256)
+    assert "review_unsigned" not in reasons()
+    paper = services.record_review(enrolment=enrolment, by=coach, date=TODAY - dt.timedelta(days=30), rag="green")
+    ProgressReview.objects.filter(pk=paper.pk).update(signatures_expected=False)  # from before signatures
+    _age(paper, 30)
+    assert "review_unsigned" not in reasons()
+
+
+def test_signature_reminders_go_once_a_day_to_whoever_has_waited_over_7_days(three, mailoutbox):
+    from coaching import compliance, reminders
+
+    enrolment, coach = three["enrolment"], three["coach"]
+    plan, _ = plans.save_plan(enrolment=enrolment, by=coach, values=_values(enrolment))
+    signing.sign(document=plan, by=coach, shown_sha256=plan.content_sha256)
+    review = services.record_review(enrolment=enrolment, by=coach, date=TODAY - dt.timedelta(days=3), rag="amber")
+    signing.sign(document=review, by=three["apprentice"], shown_sha256=review.content_sha256)
+    assert reminders.send_signature_reminders(today=TODAY).sent == []  # nothing has waited 7 days
+    TrainingPlan.objects.filter(pk=plan.pk).update(created_at=timezone.now() - dt.timedelta(days=8))
+    _age(review, 8)
+
+    waiting_plans, waiting_reviews = compliance.waiting_for(three["apprentice"])
+    assert ([p.pk for p in waiting_plans], waiting_reviews) == ([plan.pk], [])
+    run = reminders.send_signature_reminders(today=TODAY)
+    assert sorted(run.sent) == sorted([three["apprentice"].pk, three["manager"].pk, coach.pk])
+    by_person = {message.to[0]: message for message in mailoutbox}
+    assert "1 document waiting for your signature" in by_person["ann@council.example.org"].subject
+    manager_mail = by_person["dan@council.example.org"]
+    assert "2 documents" in manager_mail.subject and "Ann Smith" in manager_mail.body
+    assert f"review of {review.date:%-d %B %Y}" in manager_mail.body
+    assert "Training plans" not in by_person[coach.email].body  # the coach signed the plan
+    again = reminders.send_signature_reminders(today=TODAY)
+    assert again.sent == [] and len(again.already_sent) == 3 and len(mailoutbox) == 3
+
+
+def test_home_pages_say_what_waits_for_a_signature_with_fixed_queries(client_for, three, django_assert_max_num_queries):
+    enrolment, coach = three["enrolment"], three["coach"]
+    plan, _ = plans.save_plan(enrolment=enrolment, by=coach, values=_values(enrolment))
+    review = services.record_review(enrolment=enrolment, by=coach, date=TODAY, rag="green")
+    signing.sign(document=review, by=three["manager"], shown_sha256=review.content_sha256)
+
+    learner_home = client_for(three["apprentice"]).get(reverse("portal:learner_home")).content.decode()
+    assert "Sign the training plan: version 1" in learner_home
+    assert f"Sign the progress review of {review.date:%-d %B %Y}" in learner_home
+    manager_home = client_for(three["manager"]).get(reverse("portal:line_manager_home")).content.decode()
+    assert "Sign the training plan of Ann Smith: version 1" in manager_home
+    assert "Sign the progress review" not in manager_home  # already signed by the manager
+    coach_home = client_for(coach).get(reverse("coach:home")).content.decode()
+    assert "1 training plan and 1 progress review wait for your signature" in coach_home
+    record = client_for(coach).get(reverse("coach:enrolment", args=[enrolment.pk])).content.decode()
+    assert "Version 1: not signed yet" in record and "Awaiting the apprentice&#x27;s and the coach&#x27;s" in record
+
+    def queries(url, user):
+        client = client_for(user)
+        with CaptureQueriesContext(connection) as captured:
+            client.get(url)
+        return len(captured)
+
+    urls = [(reverse("documents:plan", args=[enrolment.pk]), three["apprentice"]),
+            (reverse("documents:review", args=[review.pk]), three["manager"]),
+            (reverse("portal:learner_home"), three["apprentice"])]
+    before = [queries(url, user) for url, user in urls]
+    for number in range(3):  # more versions, signatures and reviews
+        signing.sign(document=plan, by=three["apprentice"], shown_sha256=plan.content_sha256)
+        plan, _ = plans.save_plan(enrolment=enrolment, by=coach, values=_values(enrolment, concerns=f"v{number}"))
+        services.record_review(enrolment=enrolment, by=coach, date=TODAY, rag="amber")
+        signing.sign(document=review, by=three["apprentice"], shown_sha256=review.content_sha256) if number == 0 else None
+    assert [queries(url, user) for url, user in urls] == before

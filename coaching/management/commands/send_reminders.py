@@ -4,13 +4,13 @@ import datetime as dt
 from django.core.management.base import BaseCommand, CommandError
 
 from academy.dates import uk_short_date
-from coaching.reminders import send_reminders
+from coaching.reminders import send_reminders, send_signature_reminders
 
 
 class Command(BaseCommand):
     help = (
-        "Email each coach their overdue progress reviews and learners at risk. "
-        "A coach gets at most one reminder a day, however often this runs."
+        "Email each coach their overdue progress reviews and learners at risk, and everyone the plans and "
+        "reviews waiting more than 7 days for their signature. At most one of each a day, however often this runs."
     )
 
     def add_arguments(self, parser):
@@ -27,10 +27,13 @@ class Command(BaseCommand):
                     continue
             else:
                 raise CommandError(f"--date: '{options['date']}' is not a date like 27/03/2026.")
-        run = send_reminders(today=today)
-        self.stdout.write(
-            f"Reminders for {uk_short_date(run.date)}: {len(run.sent)} sent, "
-            f"{len(run.already_sent)} already sent today, {len(run.failed)} failed."
-        )
-        if run.failed:
-            raise CommandError(f"{len(run.failed)} reminder(s) failed to send; see the log. Run again to retry.")
+        failed = 0
+        for what, send in (("Reminders", send_reminders), ("Signature reminders", send_signature_reminders)):
+            run = send(today=today)
+            self.stdout.write(
+                f"{what} for {uk_short_date(run.date)}: {len(run.sent)} sent, "
+                f"{len(run.already_sent)} already sent today, {len(run.failed)} failed."
+            )
+            failed += len(run.failed)
+        if failed:
+            raise CommandError(f"{failed} reminder(s) failed to send; see the log. Run again to retry.")
