@@ -20,9 +20,14 @@ PLAN_CONTENT_FIELDS = (
 )
 REVIEW_CONTENT_FIELDS = ("date", "learner_attended", "line_manager_attended", "coach_attended", "rag", "agreed_actions")
 FIELDS = {"training_plan": PLAN_CONTENT_FIELDS, "progress_review": REVIEW_CONTENT_FIELDS}
+# Hours: whatever Python number a field holds before it is saved (a default 0, a Decimal
+# from a form), the content has the same string the database value gives ("0.00").
+HOURS_FIELDS = {"planned_otj_hours", "prior_learning_reduction_hours"}
 
 
-def _json_value(value):
+def _json_value(value, *, hours: bool = False):
+    if hours and value is not None:
+        return str(Decimal(str(value)).quantize(Decimal("0.01")))
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
     if isinstance(value, Decimal):
@@ -36,7 +41,7 @@ def document_content(kind: str, document) -> dict:
     ``kind`` is ``"training_plan"`` or ``"progress_review"``; ``document`` any object with
     those fields and ``enrolment_id`` (a model instance, or a historical one in a migration).
     """
-    content = {name: _json_value(getattr(document, name)) for name in FIELDS[kind]}
+    content = {name: _json_value(getattr(document, name), hours=name in HOURS_FIELDS) for name in FIELDS[kind]}
     return {"document": kind, "enrolment": document.enrolment_id, **content}
 
 

@@ -44,6 +44,7 @@ from django.db import transaction
 from academy.models import Team, User
 from coaching.models import CoachingSession
 from cohorts.models import AssessmentResult, Cohort, Enrolment, EnrolmentStatusChange, Standard
+from demo.seed.documents import seed_documents
 from demo.seed.impact import seed_impact_records
 from demo.seed.learners import seed_reviews_and_activities
 from demo.seed.today import DEMO_TODAY
@@ -296,6 +297,7 @@ def seed_demo(*, password: str) -> DemoReport:
             batch_size=SESSION_BATCH_SIZE,
         )
         seed_reviews_and_activities(enrolments=enrolment_rows)
+        seed_documents(enrolments=enrolment_rows, apprentice_email=DEMO_APPRENTICE_EMAIL)
         seed_impact_records(recorded_by=lead)
 
     recompute_metrics()

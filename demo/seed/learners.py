@@ -29,6 +29,7 @@ import random
 from decimal import Decimal
 
 from academy.dates import add_months
+from coaching.canonical import content_sha256
 from coaching.models import CoachingSession, OffTheJobActivity, ProgressReview
 from coaching.progress import BreakPeriod, break_periods, planned_hours_to_date
 from cohorts.funding_rules import review_interval
@@ -235,6 +236,8 @@ def seed_reviews_and_activities(*, enrolments, today: dt.date = DEMO_TODAY) -> t
         attended = [(day, hours) for day, hours, _, attendance in sessions.get(enrolment.pk, [])
                     if attendance == CoachingSession.Attendance.ATTENDED]
         activities += _plan_activities(rng, enrolment, breaks, end, attended, ratio, today)
+    for review in reviews:  # bulk_create skips save(), which stores the hash of the agreed content
+        review.content_sha256 = content_sha256("progress_review", review)
     ProgressReview.objects.bulk_create(reviews, batch_size=500)
     OffTheJobActivity.objects.bulk_create(activities, batch_size=500)
     return len(reviews), len(activities)

@@ -350,3 +350,14 @@ def test_home_pages_say_what_waits_for_a_signature_with_fixed_queries(client_for
         services.record_review(enrolment=enrolment, by=coach, date=TODAY, rag="amber")
         signing.sign(document=review, by=three["apprentice"], shown_sha256=review.content_sha256) if number == 0 else None
     assert [queries(url, user) for url, user in urls] == before
+
+
+def test_the_stored_hash_is_the_hash_of_the_values_as_read_back(three, coach):
+    enrolment = three["enrolment"]
+    values = _values(enrolment)
+    del values["prior_learning_reduction_hours"]  # the model's default, an int before saving
+    plan = TrainingPlan.objects.create(enrolment=enrolment, number=1, standard_reference="ST0118",
+                                       standard_title="Data analyst", **values)
+    stored = plan.content_sha256
+    plan = TrainingPlan.objects.get(pk=plan.pk)
+    assert signing.content_hash(plan) == stored

@@ -355,3 +355,26 @@ def test_the_import_templates_example_row_imports_into_the_demo(seeded):
     csv.writer(buffer).writerows([headers, example])
     plan = pipeline.build_plan(content=buffer.getvalue().encode(), options={})
     assert [(row.action, row.errors) for row in plan.rows] == [("new", [])]
+
+
+def test_it_has_plans_and_reviews_in_every_signing_state(seeded, capsys):
+    from django.core.management import call_command
+
+    from academy.models import User
+    from coaching import compliance, signing
+    from coaching.models import Signature, TrainingPlan
+
+    apprentice = User.objects.get(email="learner@example.org")
+    manager = User.objects.get(email="manager@example.org")
+    plans, reviews = compliance.waiting_for(apprentice)
+    assert [plan.number for plan in plans] == [2] and len(reviews) == 1
+    first = TrainingPlan.objects.get(enrolment=plans[0].enrolment, number=1)
+    assert signing.state_of(first).complete  # version 1 stays signed by all three
+    assert signing.state_of(plans[0]).label == "Awaiting the apprentice's and the line manager's signatures"
+    assert signing.state_of(reviews[0]).label == "Awaiting the apprentice's and the line manager's signatures"
+    manager_plans, manager_reviews = compliance.waiting_for(manager)
+    assert (manager_plans, manager_reviews) == (plans, reviews)
+    assert compliance.plans_unsigned().filter(plan_id__isnull=True).exists()  # some have no plan yet
+    assert Signature.objects.filter(party="employer", training_plan__number=1).exists()
+    call_command("verify")
+    assert "every signed document is as it was signed" in capsys.readouterr().out
