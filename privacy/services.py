@@ -23,7 +23,7 @@ from django.utils import timezone
 from academy.audit import Action, record
 from academy.changes import records_changed
 from academy.models import AuditEvent
-from coaching.models import CoachingSession, OffTheJobActivity, ProgressReview
+from coaching.models import CoachingSession, OffTheJobActivity, ProgressReview, Signature, TrainingPlan
 from cohorts.models import AssessmentResult, Enrolment, EnrolmentStatusChange
 from learners.models import Learner
 from outcomes.models import ImpactRecord
@@ -76,7 +76,8 @@ def subject_access_data(learner: Learner) -> dict:
     Keys: ``generated_at`` (ISO datetime), ``learner`` (every field, team as text),
     ``account`` (their sign-in user, if any, without the password hash), and lists of
     rows: ``enrolments``, ``status_changes``, ``coaching_sessions`` (with notes),
-    ``progress_reviews``, ``otj_activities``, ``assessment_results``,
+    ``progress_reviews``, ``otj_activities``, ``training_plans`` (every version),
+    ``signatures`` (of those plans and reviews), ``assessment_results``,
     ``impact_records`` (business outcomes crediting them), ``history`` (every past
     version of those rows, from django-simple-history) and ``audit_events`` (who read,
     exported or changed their record). Dates are ISO 8601, amounts are decimal strings.
@@ -89,6 +90,10 @@ def subject_access_data(learner: Learner) -> dict:
     results = AssessmentResult.objects.filter(enrolment_id__in=enrolment_ids).select_related("enrolment__cohort")
     changes = EnrolmentStatusChange.objects.filter(enrolment_id__in=enrolment_ids).select_related("changed_by", "enrolment__cohort")
     impacts = ImpactRecord.objects.filter(learners=learner).select_related("team", "recorded_by")
+    plans = TrainingPlan.objects.filter(enrolment_id__in=enrolment_ids).select_related("created_by", "enrolment__cohort")
+    signatures = (Signature.objects.filter(Q(training_plan__enrolment_id__in=enrolment_ids)
+                                           | Q(progress_review__enrolment_id__in=enrolment_ids))
+                  .select_related("signer").order_by("signed_at", "id"))
 
     account = None
     if learner.user_id:
@@ -118,6 +123,8 @@ def subject_access_data(learner: Learner) -> dict:
         "coaching_sessions": [_row(s) for s in sessions],
         "progress_reviews": [_row(r) for r in reviews],
         "otj_activities": [_row(a) for a in activities],
+        "training_plans": [_row(p) for p in plans],
+        "signatures": [_row(s) for s in signatures],
         "assessment_results": [_row(r) for r in results],
         "impact_records": [_row(i) for i in impacts],
         "history": history,
@@ -153,7 +160,9 @@ def anonymise_learner(*, learner: Learner, by=None, reason: str = "erasure") -> 
     Replaces the name, work email, employee number, ULN and line manager with
     ``placeholders_for(learner.pk)``; unlinks their sign-in user; blanks free text that
     describes them (coaching session topics and notes, progress review notes and agreed
-    actions, off-the-job descriptions, status change reasons); deletes every history row
+    actions, off-the-job descriptions, what they learned, links and return reasons, training
+    plans' prior learning and English and maths detail, signature comments, and their
+    name on their own signatures; status change reasons); deletes every history row
     of the learner and of those sessions, reviews and activities (they hold the old
     values); sets ``anonymised_at``; records an ``erasure`` (or ``retention``) audit event.
 
@@ -177,7 +186,15 @@ def anonymise_learner(*, learner: Learner, by=None, reason: str = "erasure") -> 
     )
     CoachingSession.objects.filter(pk__in=session_ids).update(topics="", notes="", version=models.F("version") + 1)
     ProgressReview.objects.filter(pk__in=review_ids).update(notes="", agreed_actions="", version=models.F("version") + 1)
-    OffTheJobActivity.objects.filter(pk__in=activity_ids).update(description="")
+    OffTheJobActivity.objects.filter(pk__in=activity_ids).update(description="", learning="", link="", return_reason="")
+    # Training plans keep their dates and hours; text that describes the learner goes, and
+    # signatures keep party and time but not the apprentice's name or anyone's comment.
+    TrainingPlan.objects.filter(enrolment_id__in=enrolment_ids).update(prior_learning="", english_maths_detail="")
+    signed = Signature.objects.filter(Q(training_plan__enrolment_id__in=enrolment_ids)
+                                      | Q(progress_review__enrolment_id__in=enrolment_ids))
+    Signature.objects.filter(pk__in=signed.filter(party=Signature.Party.APPRENTICE).values("pk")).update(
+        signer_name=f"{PLACEHOLDER_FIRST_NAME} learner {learner.pk}", signer=None)
+    Signature.objects.filter(pk__in=signed.values("pk")).update(comment="")
     EnrolmentStatusChange.objects.filter(enrolment_id__in=enrolment_ids).update(reason="")
 
     Learner.history.filter(id=learner.pk).delete()

@@ -28,6 +28,8 @@ SECTIONS = [
     ("coaching_sessions", "Coaching sessions"),
     ("progress_reviews", "Progress reviews"),
     ("otj_activities", "Off-the-job training activities"),
+    ("training_plans", "Training plans (every version)"),
+    ("signatures", "Signatures of training plans and progress reviews"),
     ("assessment_results", "End-point assessment results"),
     ("impact_records", "Business impact records"),
     ("history", "History of changes"),
