@@ -122,7 +122,7 @@ class TrainingForm(ActivityForm):
                                   help_text="For example, Power BI course module 3, or shadowing the finance team.")
     learning = forms.CharField(label="What did you learn?", required=False, widget=forms.Textarea(attrs={"rows": 4}),
                                help_text="A few sentences: your coach reads this when confirming the hours.")
-    link = forms.URLField(label="Link (optional)", required=False, max_length=500, assume_scheme="https",
+    link = forms.URLField(label="Link", required=False, max_length=500, assume_scheme="https",
                           help_text="To a certificate, course page or piece of work.",
                           error_messages={"invalid": "Link must be a web address, like https://example.org/course."})
 
@@ -189,7 +189,7 @@ class TrainingPlanForm(forms.Form):
     """
 
     standard_version = forms.CharField(
-        label="Standard version (optional)", required=False, max_length=10,
+        label="Standard version", required=False, max_length=10,
         help_text=TrainingPlan._meta.get_field("standard_version").help_text,
     )
     start_date = date_field("Start date")
@@ -198,7 +198,7 @@ class TrainingPlanForm(forms.Form):
                                help_text="For the whole apprenticeship, after any reduction for prior learning.")
     otj_delivery = _text("How off-the-job training is delivered",
                          help_text=TrainingPlan._meta.get_field("otj_delivery").help_text, rows=5)
-    prior_learning = _text("Prior learning (optional)", required=False,
+    prior_learning = _text("Prior learning", required=False,
                            help_text=TrainingPlan._meta.get_field("prior_learning").help_text)
     prior_learning_reduction_hours = _hours(
         "Off-the-job hours reduced for prior learning", help_text="0 if there is no reduction.")
@@ -208,7 +208,7 @@ class TrainingPlanForm(forms.Form):
                   "(docs/rules.md, English and maths).",
         error_messages={"required": "Choose how English and maths are covered."},
     )
-    english_maths_detail = _text("English and maths: detail (optional)", required=False, rows=2,
+    english_maths_detail = _text("English and maths: detail", required=False, rows=2,
                                  help_text=TrainingPlan._meta.get_field("english_maths_detail").help_text)
     roles_and_responsibilities = _text("Roles and responsibilities",
                                        help_text=TrainingPlan._meta.get_field("roles_and_responsibilities").help_text)
@@ -227,7 +227,7 @@ class SignatureForm(forms.Form):
 
     sha256 = forms.CharField(widget=forms.HiddenInput, max_length=64, min_length=64)
     comment = forms.CharField(
-        label="Comment (optional)", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3}),
+        label="Comment", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Anything you want recorded with your signature, for example something you disagree with.",
     )
     confirm = forms.BooleanField(

@@ -97,7 +97,7 @@ def test_the_line_manager_reads_their_apprentices_on_a_phone(visitor, demo):
     assert "Holly Ellis" in manager.page.inner_text("main")
     _fits(manager)
     manager.screenshot("line-manager-home")
-    manager.page.get_by_role("link", name="Holly Ellis").click()
+    manager.page.get_by_role("link", name="Holly Ellis", exact=True).click()
     manager.page.wait_for_load_state("networkidle")
     assert "Coaching session notes are private" in manager.page.inner_text("main")
     _fits(manager)

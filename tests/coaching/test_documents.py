@@ -81,6 +81,7 @@ def test_all_three_sign_a_plan_then_a_change_needs_all_three_again(client_for, t
     assert "There is no training plan yet" in page and "Draft the training plan" in page
     draft = coach_client.get(reverse("documents:plan_edit", args=[enrolment.pk])).content.decode()
     assert enrolment.start_date.strftime("%d/%m/%Y") in draft  # filled in from the enrolment
+    assert "Prior learning (optional)" in draft and "(optional) (optional)" not in draft
     assert _post_plan(coach_client, enrolment).status_code == 302
     plan = TrainingPlan.objects.get(enrolment=enrolment)
     assert (plan.number, plan.standard_reference) == (1, enrolment.cohort.standard.reference)

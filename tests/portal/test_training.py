@@ -159,3 +159,8 @@ def test_the_metrics_leave_returned_training_out(apprentice, coach):
     recompute_metrics()
     assert kept.status == "submitted"
     assert CohortMetrics.objects.get(key="all").otj_hours_logged == Decimal("2.00")
+
+
+def test_the_training_form_says_optional_once(client_for, apprentice):
+    page = client_for(apprentice["user"]).get(reverse("portal:training_create")).content.decode()
+    assert "Link (optional)" in page and "(optional) (optional)" not in page
