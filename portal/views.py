@@ -24,7 +24,7 @@ from academy.concurrency import StaleEdit
 from academy.dates import uk_date
 from academy.decorators import perm_required
 from academy.pages import form_page, paginate
-from coaching import compliance, risk, services, training
+from coaching import compliance, risk, services, signing, training
 from coaching.forms import TrainingForm, apply_service_errors
 from coaching.models import CoachingSession, OffTheJobActivity, ProgressReview
 from cohorts.models import Cohort, Enrolment
@@ -41,12 +41,21 @@ def _enrolment_cards(enrolments, *, today) -> list[dict]:
     return [{"enrolment": f.enrolment, "figures": f, "rules": risk.enrolment_rules(f.enrolment, f)} for f in figures]
 
 
+def _with_state(reviews) -> list[ProgressReview]:
+    """Return ``reviews`` (signatures prefetched) each with ``state`` (``coaching.signing.state_of``)."""
+    reviews = list(reviews)
+    for review in reviews:
+        review.state = signing.state_of(review, review.signatures.all())
+    return reviews
+
+
 def _records(enrolment_ids: list[int]) -> dict:
-    """Return the latest ``RECENT`` sessions, reviews and activities of the enrolments (3 queries)."""
+    """Return the latest ``RECENT`` sessions, reviews (with their signatures' state) and activities (4 queries)."""
     return {
         "sessions": list(CoachingSession.objects.filter(enrolment_id__in=enrolment_ids)
                          .select_related("enrolment__learner", "coach").order_by("-date", "-id")[:RECENT]),
-        "reviews": list(ProgressReview.objects.filter(enrolment_id__in=enrolment_ids).order_by("-date", "-id")[:RECENT]),
+        "reviews": _with_state(ProgressReview.objects.filter(enrolment_id__in=enrolment_ids)
+                               .prefetch_related("signatures").order_by("-date", "-id")[:RECENT]),
         "activities": list(OffTheJobActivity.objects.filter(enrolment_id__in=enrolment_ids)
                            .order_by("-date", "-id")[:RECENT]),
     }
