@@ -26,6 +26,9 @@ urlpatterns = [
     path("documents/", include("coaching.document_urls")),
     path("imports/", include("cohorts.import_urls")),
     path("", include("portal.urls")),
+    # One sign-in for people: the admin's own login form would skip allauth's rate limits,
+    # MFA step and audit, so it sends to allauth's (the admin keeps its permissions).
+    path("admin/login/", views.admin_login, name="admin_login"),
     path("admin/", admin.site.urls),
 ]
 

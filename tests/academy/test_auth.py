@@ -269,3 +269,66 @@ def test_sso_does_not_connect_to_a_deactivated_user(rf, coach):
     sociallogin = _sociallogin(coach.email)
     SocialAccountAdapter(request).pre_social_login(request, sociallogin)
     assert sociallogin.is_existing is False
+
+
+# --- One way in, MFA per session (issue 17, findings 1 and 2) -------------------------
+
+
+@pytest.fixture
+def lead_with_totp(lead):
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    secret = generate_totp_secret()
+    TOTP.activate(lead, secret)
+    return lead, secret
+
+
+@override_settings(REQUIRE_MFA=True)
+def test_the_admin_sign_in_is_allauths_so_a_password_alone_never_opens_the_admin(client, lead_with_totp):
+    lead, _ = lead_with_totp
+    response = client.get("/admin/login/?next=/admin/academy/user/")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("account_login") + "?next=%2Fadmin%2Facademy%2Fuser%2F"
+    assert client.get("/admin/login/?next=https://evil.example/")["Location"].endswith("next=%2Fadmin%2F")
+    response = client.post("/admin/login/", {"username": lead.email, "password": PASSWORD})
+    assert response.status_code == 302 and SESSION_KEY not in client.session
+    assert client.get("/admin/", follow=True).redirect_chain[-1][0].startswith(reverse("account_login"))
+
+
+@pytest.mark.parametrize("url", ["/admin/", "/learners/", "/dashboard/", "/api/token/"])
+def test_a_session_that_skipped_the_authenticator_reaches_no_page(client, lead_with_totp, url):
+    lead, _ = lead_with_totp
+    client.force_login(lead)  # a password-only session (as the admin's old form made)
+    response = client.get(url)
+    assert response.status_code == 302 and response["Location"].startswith(reverse("account_login"))
+    assert SESSION_KEY not in client.session  # signed out
+
+
+def test_a_session_that_used_the_authenticator_goes_everywhere(client, lead_with_totp):
+    lead, secret = lead_with_totp
+    _sign_in(client, lead.email, PASSWORD)
+    client.post(reverse("mfa_authenticate"), {"code": totp_code(secret)})
+    for url in ("/admin/", "/learners/", "/dashboard/", "/api/token/"):
+        assert client.get(url).status_code == 200, url
+
+
+def test_the_admins_old_form_cannot_be_used_to_guess_passwords(client, coach):
+    for _ in range(12):
+        client.post("/admin/login/", {"username": coach.email, "password": "wrong"})
+    response = client.post("/admin/login/", {"username": coach.email, "password": PASSWORD})
+    assert SESSION_KEY not in client.session and response.status_code == 302
+    # allauth's form, the only way in, locked the account after five failures.
+    assert _sign_in(client, coach.email, "wrong").status_code in (200, 429)
+
+
+def test_adding_an_authenticator_counts_as_using_it_in_that_session(client_for, coach):
+    from allauth.mfa import signals
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    client = client_for(coach)
+    assert client.get(reverse("coach:home")).status_code == 200
+    authenticator = TOTP.activate(coach, generate_totp_secret()).instance
+    request = type("Request", (), {"session": client.session})()
+    signals.authenticator_added.send(sender=None, request=request, user=coach, authenticator=authenticator)
+    request.session.save()
+    assert client.get(reverse("coach:home")).status_code == 200
