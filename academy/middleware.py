@@ -105,3 +105,48 @@ class MFARequiredMiddleware:
             settings.STATIC_URL,
         )
         return path.startswith(allowed)
+
+
+def cache_available() -> bool:
+    """Return whether the cache that holds the sign-in rate limits answers (always True off Redis).
+
+    With django-redis (``IGNORE_EXCEPTIONS``) a down Redis looks like an empty cache, so this
+    asks Redis directly (one PING).
+    """
+    from django.core.cache import cache
+
+    client = getattr(cache, "client", None)
+    if client is None or not hasattr(client, "get_client"):
+        return True
+    try:
+        client.get_client(write=True).ping()
+    except Exception:  # redis.ConnectionError, TimeoutError, …: any failure means no counting
+        return False
+    return True
+
+
+class SignInGuardMiddleware:
+    """Refuse sign-in attempts with a 503 while the rate limits cannot be counted (fail closed).
+
+    Applies to POSTs to allauth's sign-in, second-factor, re-authentication and
+    password-reset pages. Everyone already signed in keeps working (sessions are kept in
+    the database as well). The page says why and when to try again.
+    """
+
+    GUARDED = ("account_login", "mfa_authenticate", "account_reauthenticate", "account_reset_password")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.method == "POST" and request.path in self._paths() and not cache_available():
+            from django.shortcuts import render
+
+            response = render(request, "account/sign_in_paused.html", status=503)
+            response["Retry-After"] = "120"
+            return response
+        return self.get_response(request)
+
+    @classmethod
+    def _paths(cls) -> set[str]:
+        return {reverse(name) for name in cls.GUARDED}

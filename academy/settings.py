@@ -107,6 +107,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "academy.middleware.SignInGuardMiddleware",
     "academy.middleware.MFARequiredMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
 ]
@@ -146,8 +147,25 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache --------------------------------------------------------------------------
 REDIS_CACHE_URL = env.str("REDIS_CACHE_URL", default="")
+
+
+def redis_caches(url: str) -> dict:
+    """Return ``CACHES`` for the Redis at ``url`` (see the comment below; tests use it too)."""
+    return {"default": {
+        "BACKEND": "django_redis.cache.RedisCache", "LOCATION": url,
+        "OPTIONS": {"IGNORE_EXCEPTIONS": True, "SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1},
+    }}
+
+
 if REDIS_CACHE_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_CACHE_URL}}
+    # django-redis with IGNORE_EXCEPTIONS: when Redis is down every cache read is a miss and
+    # every write is skipped (logged), so pages still render, sessions fall back to the
+    # database (cached_db below) and nobody gets a 500. Sign-in rate limits cannot be
+    # counted then, so sign-in attempts are refused with a 503 until Redis is back
+    # (academy.middleware.SignInGuardMiddleware; docs/security.md). One-second timeouts keep
+    # an outage from holding a request.
+    CACHES = redis_caches(REDIS_CACHE_URL)
+    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

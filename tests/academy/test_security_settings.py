@@ -86,7 +86,8 @@ def test_with_redis_sessions_and_rate_limits_share_the_redis_cache():
     """Rate limits use the default cache; with REDIS_CACHE_URL that is Redis, and sessions live there too."""
     values = _production_settings(["SESSION_ENGINE", "CACHES"], REDIS_CACHE_URL="redis://127.0.0.1:6379/14")
     assert values["SESSION_ENGINE"] == "django.contrib.sessions.backends.cached_db"
-    assert values["CACHES"]["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert values["CACHES"]["default"]["BACKEND"] == "django_redis.cache.RedisCache"
+    assert values["CACHES"]["default"]["OPTIONS"]["IGNORE_EXCEPTIONS"] is True  # an outage is a miss, not a 500
     assert values["CACHES"]["default"]["LOCATION"] == "redis://127.0.0.1:6379/14"
 
 
