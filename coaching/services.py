@@ -22,7 +22,8 @@ from django.utils import timezone
 from academy.changes import cohorts_changed, records_changed
 from academy.concurrency import save_if_current
 from academy.dates import uk_date
-from coaching.models import CoachingSession, OffTheJobActivity, ProgressReview
+from coaching.canonical import REVIEW_CONTENT_FIELDS
+from coaching.models import CoachingSession, OffTheJobActivity, ProgressReview, Signature
 from coaching.progress import break_periods
 from cohorts.models import Enrolment, EnrolmentStatusChange
 
@@ -394,14 +395,26 @@ def _validate_activity(enrolment: Enrolment, values: dict, *, today: dt.date) ->
 ACTIVITY_FIELDS = {"date", "category", "hours", "description"}
 
 
+def is_signed(review: ProgressReview) -> bool:
+    """Return whether anyone's signature counts on ``review`` as it is now (one query)."""
+    return Signature.objects.filter(progress_review=review, content_sha256=review.content_sha256).exists()
+
+
 def edit_review(*, review: ProgressReview, by, expected_version: int, today: dt.date | None = None,
                 now: dt.datetime | None = None, **changes) -> ProgressReview:
     """Apply ``changes`` (fields of ``REVIEW_FIELDS``, as for ``record_review``) to ``review`` and return it.
 
     Who may: the coach who recorded it for 14 days, then a lead (``PermissionDenied``
-    otherwise). Raises ``ValidationError`` as ``record_review`` does and ``StaleEdit``
-    when the review was saved since ``expected_version`` was read. Kept in its history.
+    otherwise). Raises ``ValidationError`` as ``record_review`` does, and when a signed
+    review's agreed content (anything but the notes: ``coaching.canonical``) would change,
+    and ``StaleEdit`` when the review was saved since ``expected_version`` was read. Kept
+    in its history.
     """
+    agreed = [name for name in REVIEW_CONTENT_FIELDS if name in changes and changes[name] != getattr(review, name)]
+    if agreed and is_signed(review):
+        raise ValidationError({"__all__": [
+            "This review has been signed, so what the three agreed cannot be changed: record a new progress "
+            "review for anything new. Your notes can still be changed."]})
     return _change(review, by=by, expected_version=expected_version, changes=changes, allowed=REVIEW_FIELDS,
                    validate=lambda values: _validate_review(review.enrolment, values,
                                                             today=today or timezone.localdate()),
@@ -409,7 +422,12 @@ def edit_review(*, review: ProgressReview, by, expected_version: int, today: dt.
 
 
 def delete_review(*, review: ProgressReview, by, now: dt.datetime | None = None) -> None:
-    """Delete ``review`` (same rule as ``edit_review``); its history keeps ``by`` and the time."""
+    """Delete ``review`` (same rule as ``edit_review``); its history keeps ``by`` and the time.
+
+    A review anyone has signed is kept (``PermissionDenied``): signatures are evidence.
+    """
+    if review.signatures.exists():
+        raise PermissionDenied("A signed progress review is kept as evidence: it cannot be deleted.")
     _remove(review, by=by, now=now, what="a progress review")
 
 

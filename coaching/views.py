@@ -354,6 +354,10 @@ def review_delete(request: HttpRequest, review_pk: int) -> HttpResponse:
     """Delete a progress review after confirmation. Same rule as editing."""
     review = _record_for(request, ProgressReview, review_pk, "learners.edit_review", "a progress review")
     day = uk_date(review.date)
+    if review.signatures.exists():
+        messages.warning(request, f"The progress review on {day} has been signed, so it is kept as evidence: it "
+                                  "cannot be deleted.")
+        return redirect(_next_url(request, review.enrolment))
     return _delete_record(
         request, review, heading=f"Delete the progress review on {day}?", button="Delete review",
         summary=f"RAG rating: {review.get_rag_display()}.",

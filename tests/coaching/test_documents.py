@@ -153,7 +153,7 @@ def test_plan_rules_and_who_may_change_it(three, coach, other_coach, lead):
     assert (same.pk, same.version, new) == (plan.pk, 1, False)  # nothing changed: nothing written
 
 
-def test_review_signed_by_all_three_and_changed_content_needs_signing_again(client_for, three):
+def test_review_signed_by_all_three_and_a_changed_content_needs_signing_again(client_for, three):
     enrolment, coach = three["enrolment"], three["coach"]
     review = services.record_review(enrolment=enrolment, by=coach, date=TODAY - dt.timedelta(days=1), rag="green",
                                     agreed_actions="Finish the SQL module", notes="Private: tired lately")
@@ -168,8 +168,9 @@ def test_review_signed_by_all_three_and_changed_content_needs_signing_again(clie
     review.refresh_from_db()
     assert len(signing.state_of(review).signed) == 2  # notes are not part of the signed review
 
-    services.edit_review(review=review, by=coach, expected_version=review.version, agreed_actions="Finish SQL and Python")
+    ProgressReview.objects.filter(pk=review.pk).update(agreed_actions="Finish SQL and Python")  # outside Academy
     review.refresh_from_db()
+    review.save()  # as if it had been saved through Academy: the stored hash moves on
     state = signing.state_of(review)
     assert (state.signed, len(state.earlier), state.label) == ({}, 2, "Not signed yet")
     for user in (three["apprentice"], three["manager"], coach):
@@ -362,3 +363,19 @@ def test_the_stored_hash_is_the_hash_of_the_values_as_read_back(three, coach):
     stored = plan.content_sha256
     plan = TrainingPlan.objects.get(pk=plan.pk)
     assert signing.content_hash(plan) == stored
+
+
+def test_a_signed_review_keeps_what_was_agreed(client_for, three):
+    enrolment, coach = three["enrolment"], three["coach"]
+    review = services.record_review(enrolment=enrolment, by=coach, date=TODAY, rag="green", agreed_actions="SQL")
+    signing.sign(document=review, by=three["apprentice"], shown_sha256=review.content_sha256)
+    with pytest.raises(ValidationError, match="has been signed, so what the three agreed cannot be changed"):
+        services.edit_review(review=review, by=coach, expected_version=review.version, agreed_actions="SQL, Python")
+    services.edit_review(review=review, by=coach, expected_version=review.version, notes="Quiet today")  # notes: fine
+    review.refresh_from_db()
+    assert (review.agreed_actions, review.notes, len(signing.state_of(review).signed)) == ("SQL", "Quiet today", 1)
+    with pytest.raises(PermissionDenied, match="kept as evidence"):
+        services.delete_review(review=review, by=coach)
+    client = client_for(coach)
+    response = client.post(reverse("coach:review_delete", args=[review.pk]), follow=True)
+    assert "cannot be deleted" in response.content.decode() and ProgressReview.objects.filter(pk=review.pk).exists()
