@@ -4,15 +4,15 @@ Both are querysets filtered in SQL, so pages and the reminder job page through t
 signature counts when its hash equals the document's stored ``content_sha256``
 (``coaching.signing``), and each document needs the three parties. Only enrolments not
 yet ended (not completed or withdrawn) of learners not erased are listed. ``waiting_since``
-is a date: when the newest plan version was made (the enrolment's creation when there is
-no plan), or when the review was recorded.
+is a date: when the newest plan version was made (without a plan, the enrolment's start or
+when it was recorded, whichever is earlier), or when the review was recorded.
 """
 from __future__ import annotations
 
 import datetime as dt
 
 from django.db.models import Count, DateTimeField, Exists, F, IntegerField, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models.functions import Coalesce, Least, TruncDate
 
 from cohorts.models import Enrolment
 
@@ -50,7 +50,7 @@ def plans_unsigned():
                       plan_number=Subquery(newest.values("number")[:1]),
                       plan_made=Subquery(newest.values("created_at")[:1], output_field=DateTimeField()))
             .annotate(plan_signed=_signed_parties(training_plan_id="plan_id"),
-                      waiting_since=TruncDate(Coalesce("plan_made", "created_at")))
+                      waiting_since=Coalesce(TruncDate("plan_made"), Least("start_date", TruncDate("created_at"))))
             .filter(Q(plan_id__isnull=True) | Q(plan_signed__lt=len(PARTIES)))
             .order_by("waiting_since", "id"))
 

@@ -65,17 +65,21 @@ def _crumbs(request, enrolment: Enrolment) -> list[tuple[str, str]]:
     return [home, (enrolment.learner.full_name, reverse("coach:enrolment", args=[enrolment.pk]))]
 
 
-def _sign_form(request, document, state) -> SignatureForm | None:
-    """Return the sign form when the user signs for a party that has not signed this content, else ``None``."""
+def _sign_form(request, document, state, form: SignatureForm | None = None) -> SignatureForm | None:
+    """Return the sign form when the user signs for a party that has not signed this content, else ``None``.
+
+    ``form`` is one to show again (a refused signing: its errors and comment kept).
+    """
     party = signing.party_for(request.user, document.enrolment)
     if party is None or party in state.signed:
         return None
-    form = SignatureForm(initial={"sha256": state.sha256})
+    form = form or SignatureForm(initial={"sha256": state.sha256})
     form.party = Signature.Party(party)
     return form
 
 
-def _plan_page(request, enrolment: Enrolment, plan: TrainingPlan | None) -> HttpResponse:
+def _plan_page(request, enrolment: Enrolment, plan: TrainingPlan | None, *, form: SignatureForm | None = None
+               ) -> HttpResponse:
     versions = list(TrainingPlan.objects.filter(enrolment=enrolment).prefetch_related(_signatures())
                     .order_by("-number"))
     newest = versions[0] if versions else None
@@ -91,8 +95,9 @@ def _plan_page(request, enrolment: Enrolment, plan: TrainingPlan | None) -> Http
                and enrolment.status not in plans.ENDED}
     if plan is not None:
         context.update(is_current=plan is newest, state=plan.state,
-                       sign_form=_sign_form(request, plan, plan.state) if plan is newest else None,
-                       differences=plans.differences(plan, enrolment))
+                       sign_form=_sign_form(request, plan, plan.state, form) if plan is newest else None,
+                       differences=plans.differences(plan, enrolment) if context["may_change"] else [],
+                       unchecked_minimum=plans.unchecked_minimum(plan, enrolment) if context["may_change"] else None)
     return render(request, "documents/plan.html", context)
 
 
@@ -161,22 +166,25 @@ def plan_edit(request: HttpRequest, enrolment_pk: int) -> HttpResponse:
                      template="documents/plan_form.html", context={"intro": intro})
 
 
-def _signed(request, document, *, back: str) -> HttpResponse:
-    """Handle a POSTed sign form for ``document``; redirect to ``back`` with what happened."""
+def _signed(request, document, *, back: str, page) -> HttpResponse:
+    """Handle a POSTed sign form for ``document``: redirect to ``back`` once signed.
+
+    A refused signing shows the page again (``page(document, form)``) with the comment as
+    typed: the form's errors when it was incomplete, or the document as it is now, with a
+    message, when it changed since it was opened.
+    """
     form = SignatureForm(request.POST)
     if not form.is_valid():
-        for errors in form.errors.values():
-            for message in errors:
-                messages.error(request, message)
-        return redirect(back)
+        return page(document, form)
     try:
         signature = signing.sign(document=document, by=request.user, shown_sha256=form.cleaned_data["sha256"],
                                  comment=form.cleaned_data["comment"], request=request)
     except signing.StaleDocument as stale:
         messages.warning(request, stale.message)
-        if isinstance(stale.current, TrainingPlan):
-            return redirect("documents:plan_version", stale.current.pk)
-        return redirect(back)
+        current = stale.current
+        current.refresh_from_db()
+        return page(current, SignatureForm(initial={"sha256": current.content_sha256,
+                                                    "comment": form.cleaned_data["comment"]}))
     except ValidationError as error:
         for message in error.messages:
             messages.warning(request, message)
@@ -190,7 +198,9 @@ def _signed(request, document, *, back: str) -> HttpResponse:
 def plan_sign(request: HttpRequest, plan_pk: int) -> HttpResponse:
     """Sign a plan version (POST: ``sha256`` shown, optional ``comment``, ``confirm``)."""
     plan = _plan(request, plan_pk)
-    return _signed(request, plan, back=reverse("documents:plan_version", args=[plan.pk]))
+    enrolment = _enrolment(request, plan.enrolment_id)
+    return _signed(request, plan, back=reverse("documents:plan_version", args=[plan.pk]),
+                   page=lambda document, form: _plan_page(request, enrolment, document, form=form))
 
 
 def _review(request, review_pk: int) -> ProgressReview:
@@ -200,15 +210,18 @@ def _review(request, review_pk: int) -> ProgressReview:
                              .prefetch_related(_signatures()), pk=review_pk)
 
 
-@perm_required(VIEW)
-def review_detail(request: HttpRequest, review_pk: int) -> HttpResponse:
-    """Show a progress review as the three agree it, its signatures, and the sign form for a party yet to sign."""
-    review = _review(request, review_pk)
+def _review_page(request, review: ProgressReview, form: SignatureForm | None = None) -> HttpResponse:
     state = signing.state_of(review, review.signatures.all())
     return render(request, "documents/review.html", {
         "review": review, "enrolment": review.enrolment, "learner": review.enrolment.learner, "state": state,
-        "sign_form": _sign_form(request, review, state), "crumbs": _crumbs(request, review.enrolment),
+        "sign_form": _sign_form(request, review, state, form), "crumbs": _crumbs(request, review.enrolment),
     })
+
+
+@perm_required(VIEW)
+def review_detail(request: HttpRequest, review_pk: int) -> HttpResponse:
+    """Show a progress review as the three agree it, its signatures, and the sign form for a party yet to sign."""
+    return _review_page(request, _review(request, review_pk))
 
 
 @perm_required(VIEW)
@@ -216,7 +229,8 @@ def review_detail(request: HttpRequest, review_pk: int) -> HttpResponse:
 def review_sign(request: HttpRequest, review_pk: int) -> HttpResponse:
     """Sign a progress review (POST as ``plan_sign``)."""
     review = _review(request, review_pk)
-    return _signed(request, review, back=reverse("documents:review", args=[review.pk]))
+    return _signed(request, review, back=reverse("documents:review", args=[review.pk]),
+                   page=lambda document, form: _review_page(request, _review(request, document.pk), form))
 
 
 @perm_required(VIEW)

@@ -174,10 +174,12 @@ def _text(label: str, *, help_text: str = "", required: bool = True, rows: int =
 
 def _hours(label: str, *, help_text: str = "") -> forms.DecimalField:
     return forms.DecimalField(
-        label=label, min_value=0, max_digits=7, decimal_places=2, help_text=help_text,
+        label=label, min_value=0, max_value=99999, decimal_places=2, help_text=help_text,
         error_messages={"required": f"Enter the {label[0].lower() + label[1:]}.",
                         "invalid": f"{label} must be a number of hours, like 280 or 12.5.",
-                        "min_value": f"{label} cannot be negative."},
+                        "min_value": f"{label} cannot be negative.",
+                        "max_value": f"{label} must be 99,999 or fewer.",
+                        "max_decimal_places": f"{label} can have at most 2 decimal places."},
     )
 
 
@@ -204,8 +206,8 @@ class TrainingPlanForm(forms.Form):
         "Off-the-job hours reduced for prior learning", help_text="0 if there is no reduction.")
     english_maths = forms.ChoiceField(
         label="English and maths", choices=TrainingPlan.EnglishMaths.choices, widget=forms.RadioSelect,
-        help_text="From 11 February 2025 English and maths are optional for apprentices aged 19 or over "
-                  "(docs/rules.md, English and maths).",
+        help_text="From 11 February 2025 English and maths are optional for apprentices aged 19 or over, "
+                  "if the employer chooses.",
         error_messages={"required": "Choose how English and maths are covered."},
     )
     english_maths_detail = _text("English and maths: detail", required=False, rows=2,

@@ -259,8 +259,8 @@ class TrainingPlan(models.Model):
     )
     prior_learning = models.TextField(
         "prior learning", blank=True,
-        help_text="What the apprentice already knows and can do that is relevant, found at the initial "
-                  "assessment; the plan leaves it out.",
+        help_text="What the apprentice already knows and can do that the standard covers, found at the initial "
+                  "assessment. Training on it is left out of this plan.",
     )
     prior_learning_reduction_hours = models.DecimalField(
         "off-the-job hours reduced for prior learning", max_digits=7, decimal_places=2, default=0,

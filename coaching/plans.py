@@ -16,7 +16,7 @@ from django.db import transaction
 
 from academy.changes import records_changed
 from academy.concurrency import StaleEdit, save_if_current
-from cohorts.funding_rules import check_enrolment_plan
+from cohorts.funding_rules import check_enrolment_plan, otj_minimum
 from cohorts.models import Enrolment
 
 from .canonical import PLAN_CONTENT_FIELDS
@@ -69,6 +69,8 @@ def _validate(enrolment: Enrolment, values: dict) -> None:
             prior_learning_reduction_hours=values.get("prior_learning_reduction_hours") or Decimal(0),
         ).items():
             errors.setdefault(name, []).append(message)
+    if values.get("planned_otj_hours") is not None and values["planned_otj_hours"] <= 0:
+        errors.setdefault("planned_otj_hours", []).append("Planned off-the-job hours must be more than 0.")
     if (values.get("prior_learning_reduction_hours") or 0) > 0 and not (values.get("prior_learning") or "").strip():
         errors.setdefault("prior_learning", []).append(
             "Describe the prior learning the reduction in off-the-job hours is for.")
@@ -122,6 +124,21 @@ SHARED_WITH_ENROLMENT = (
     ("planned_otj_hours", "Planned off-the-job hours"),
     ("prior_learning_reduction_hours", "Off-the-job hours reduced for prior learning"),
 )
+
+
+def unchecked_minimum(plan: TrainingPlan, enrolment: Enrolment) -> str | None:
+    """Return why the plan's off-the-job hours could not be checked against the minimum, or ``None``.
+
+    ``cohorts.funding_rules.otj_minimum`` needs the enrolment's contracted hours a week for
+    starts before 1 August 2025; without them there is no minimum to check against.
+    """
+    minimum = otj_minimum(
+        start_date=plan.start_date, planned_end_date=plan.planned_end_date,
+        contracted_hours_per_week=enrolment.contracted_hours_per_week,
+        standard_minimum_hours=enrolment.cohort.standard.otj_minimum_hours,
+        prior_learning_reduction_hours=plan.prior_learning_reduction_hours,
+    )
+    return minimum.text if minimum.value is None else None
 
 
 def differences(plan: TrainingPlan, enrolment: Enrolment) -> list[tuple[str, object, object]]:
