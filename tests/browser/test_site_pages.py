@@ -10,7 +10,7 @@
 from django.test import RequestFactory
 from django.views.defaults import server_error
 
-LEAD_NAV = ["Learners", "Cohorts", "Enrolments", "Teams", "Learners at risk", "Dashboard", "Impact", "Downloads",
+LEAD_NAV = ["Learners", "Cohorts", "Enrolments", "Teams", "Learners at risk", "Signatures", "Dashboard", "Impact", "Downloads",
             "Import"]
 
 
